@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
-from chromadb.utils.embedding_functions import known_embedding_functions, register_embedding_function
+from chromadb.utils.embedding_functions import register_embedding_function
 
 from agent.errors import ConfigError
 
@@ -147,8 +147,7 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
             raise ConfigError("The embedding model of an existing collection cannot change; rebuild the index.")
 
 
-if EMBEDDING_MODEL_NAME not in known_embedding_functions:
-    register_embedding_function(MiniLMEmbeddingFunction)
+register_embedding_function(MiniLMEmbeddingFunction)  # lets Chroma rebuild it from a persisted collection
 
 
 @functools.lru_cache(maxsize=1)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from agent import notes, prompts
 from agent.config import DIFFICULTIES, ROUNDS, Settings
-from agent.errors import Conflict, InputRejected
+from agent.errors import Conflict, InputRejected, NotFound
 from agent.interviewer import Interviewer, Reply, TurnContext, first_sentence
 from agent.llm import ChatModel
 from agent.packs import Pack, PackLibrary
+from agent.schemas import Critique, NoteCritique, PrepBrief
 from agent.store import Store
 from agent.transcript import FORMAT, SessionExport, parse_export
 
@@ -166,6 +167,54 @@ class Pitchroom:
             "role": s["role"], "difficulty": s["difficulty"], "status": s["status"], "created_at": s["created_at"],
             "key_points": s["key_points"], "prompt_versions": s["prompt_versions"], "model": s["model"],
             "rounds": rounds})
+
+    # --- after the interview -------------------------------------------------------------
+    def critique(self, ref: str) -> Critique:
+        """Judge a session id or an export file; a stored session also stores the critique."""
+        from agent.critic import Critic
+
+        export = self.load_transcript(ref)
+        pack = self.company(self._pack_ref(export))
+        critique = Critic(lambda: self.model, self.knowledge, self.settings).critique(export, pack)
+        if not Path(ref).suffix and self._has_session(export.id):
+            self.store.save_critique(export.id, critique.model_dump(), critique.prompt_version, critique.model)
+        return critique
+
+    def latest_critique(self, sid: str) -> Critique | None:
+        """The newest stored critique of a session."""
+        row = self.store.latest_critique(sid)
+        return Critique.model_validate(row["body"]) if row else None
+
+    def prep_brief(self, company: str, role: str | None = None) -> PrepBrief:
+        """What to prepare before this interview."""
+        from agent.coach import prep_brief
+
+        return prep_brief(self.company(company), role)
+
+    def follow_up_draft(self, sid: str) -> str:
+        """A thank-you note drafted from what was said in this session."""
+        from agent.coach import draft_follow_up
+
+        export = self.export(sid)
+        return draft_follow_up(self.model, export, self.company(self._pack_ref(export)))
+
+    def check_note(self, sid: str | None, note: str) -> NoteCritique:
+        """Critique a follow-up note the candidate wrote (against the session when given)."""
+        from agent.coach import check_note
+
+        return check_note(note, self.export(sid) if sid else None)
+
+    def _pack_ref(self, export: SessionExport) -> str:
+        if self._has_session(export.id):
+            return self.store.session(export.id)["pack_path"] or export.company.id
+        return export.company.id
+
+    def _has_session(self, sid: str) -> bool:
+        try:
+            self.store.session(sid)
+            return True
+        except NotFound:
+            return False
 
     def load_transcript(self, ref: str) -> SessionExport:
         """A stored session id or an export file, validated."""
