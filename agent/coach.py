@@ -242,7 +242,7 @@ def _note_body(note: str, cfg: dict) -> str:
 
 def _inner_names(text: str) -> list[str]:
     """Capitalised words that do not start a sentence (names, products, places), except 'I'."""
-    return [m.group(1) for m in re.finditer(r"(?<![.!?\n])\s([A-Z][\w’'-]+)", text) if m.group(1) not in ("I", "I'm")]
+    return [m.group(1) for m in re.finditer(r"(?<=[\w,;:)])[ \t]+([A-Z][\w’'-]+)", text) if m.group(1) not in ("I", "I'm")]
 
 
 # --- text helpers -------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
-from agent import notes, prompts
+from agent import guard, notes, prompts
 from agent.claims import PackFacts, check_sentence
 from agent.critic_rules import RULES, Context, Line, Verdict, split_lines, tone_of
 from agent.llm import ChatModel
@@ -73,7 +73,9 @@ class Critic:
 
     def _ask(self, crit: dict, verdict: Verdict, ctx: Context) -> Verdict:
         """One focused, schema-constrained question to the model about the relevant lines."""
-        lines = "\n".join(f"- {q.text}" for q in verdict.evidence) or "\n".join(f"- {ln.text}" for ln in ctx.lines[:20])
+        # Lines that try to instruct a model are evidence of nothing here; the judge never sees them.
+        shown = [q.text for q in verdict.evidence] or [ln.text for ln in ctx.lines[:20]]
+        lines = "\n".join(f"- {t}" for t in shown if not guard.looks_like_injection(t)) or "- (no usable lines)"
         messages = [{"role": "system", "content": self.prompt.render("system")},
                     {"role": "user", "content": self.prompt.render(
                         "question", title=crit["title"], description=" ".join(crit["description"].split()),

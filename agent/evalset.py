@@ -247,3 +247,11 @@ def _resolve_company(path: Path, ref: str, company_exists: Callable[[str], Any])
     except PitchroomError as exc:
         raise CandidateFileError(f"{path}: key `company`: {exc}") from exc
     return ref
+
+
+def check_mode(candidates: Iterable[Candidate], *, simulate: bool) -> None:
+    """Persona candidates need --simulate (an LLM plays them); say which files when it is missing."""
+    personas = [c.source for c in candidates if c.simulated]
+    if personas and not simulate:
+        raise CandidateFileError(f"{', '.join(personas)}: key `persona`: these candidates are played by an LLM; "
+                                 "run with --simulate (or give them scripted `rounds`).")

@@ -25,6 +25,7 @@ class TurnContext:
     history: list[dict]  # this round's turns, {role, text}, the newest candidate line last
     earlier: str = ""  # summary of earlier rounds of the same session
     raised_doubts: set[str] = field(default_factory=set)
+    round_length: int | None = None  # planned candidate lines (scripted rounds); None: the round's default
     doubt_questions: dict[str, str] = field(default_factory=dict)
 
 
@@ -57,7 +58,7 @@ class Interviewer:
         """Choose this turn's move from the round's progress, the candidate's words and the difficulty."""
         data, last = self.prompt.data, ctx.history[-1]["text"]
         n = sum(1 for t in ctx.history if t["role"] == "candidate")
-        length = data["round_length"][ctx.round_name]
+        length = ctx.round_length or data["round_length"][ctx.round_name]
         asked = "?" in last
         if guard.looks_like_injection(last):
             return self._plan("injection", self._next_question(ctx, n))
@@ -131,7 +132,7 @@ class Interviewer:
         """Stream the reply; `result` holds the final text and its metadata when the stream ends."""
         plan = self.plan(ctx)
         query = ctx.history[-1]["text"] if plan.kind != "opening" else "overview interviewer background"
-        facts = [c.text for c in self.retrieve(ctx.pack.id, query)]
+        facts = [f for c in self.retrieve(ctx.pack.id, query) if (f := guard.clean_fact(c.text))]
         msgs = self.messages(ctx, plan, facts)
         usage = Usage()
         result.meta.update(plan=plan.kind, doubt=plan.doubt, facts=facts, prompt_tokens_est=count_messages(msgs))

@@ -103,17 +103,22 @@ def _match(pattern: re.Pattern, text: str) -> str:
 
 
 def check_session(rounds: Sequence[Sequence[dict]], leaks: set[tuple[str, ...]],
-                  injections: set[tuple[int, int]] | None = None) -> list[TurnCheck]:
-    """Check every interviewer turn; `rounds` holds `{role, text}` turns, `injections` (round, turn) of
-    candidate lines labelled as injection attempts (the detector in guard.py decides for the others)."""
+                  labels: dict[tuple[int, int], bool] | None = None) -> list[TurnCheck]:
+    """Check every interviewer turn of `rounds` (lists of `{role, text}`).
+
+    `labels` maps (round, turn) of a candidate line to whether it is an injection attempt; unlabelled
+    lines are judged by guard.looks_like_injection.
+    """
     checks = []
     for r, turns in enumerate(rounds):
         for t, turn in enumerate(turns):
             if turn["role"] != "interviewer":
                 continue
             prev = turns[t - 1] if t else None
-            injected = bool(prev and prev["role"] == "candidate" and (
-                (r, t - 1) in (injections or set()) or guard.looks_like_injection(prev["text"])))
+            injected = False
+            if prev is not None and prev["role"] == "candidate":
+                label = (labels or {}).get((r, t - 1))
+                injected = label if label is not None else guard.looks_like_injection(prev["text"])
             checks.append(TurnCheck(r, t, turn["text"], injected,
                                     check_reply(turn["text"], after_injection=injected, leaks=leaks)))
     return checks
@@ -151,7 +156,7 @@ class Grounding:
     missing: list[str] = field(default_factory=list)
 
 
-class PackFacts:
+class PackIndex:
     """What a pack states, prepared for claim checks: its numbers and its lower-cased text."""
 
     def __init__(self, pack: Pack) -> None:
@@ -173,7 +178,7 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
-def entities_in(sentence: str, facts: PackFacts) -> list[str]:
+def entities_in(sentence: str, facts: PackIndex) -> list[str]:
     """Runs of capitalised words that name something (grammar-only capitals are dropped)."""
     found = []
     for m in _CAPS.finditer(sentence):
@@ -189,12 +194,12 @@ def entities_in(sentence: str, facts: PackFacts) -> list[str]:
     return found
 
 
-def _entity_supported(entity: str, facts: PackFacts) -> bool:
+def _entity_supported(entity: str, facts: PackIndex) -> bool:
     low = entity.lower()
     return low in facts.text or all(w.lower() in facts.caps for w in entity.split())
 
 
-def grounding_claims(text: str, facts: PackFacts, echo: str, where: tuple[int, int] = (0, 0)) -> list[Grounding]:
+def grounding_claims(text: str, facts: PackIndex, echo: str, where: tuple[int, int] = (0, 0)) -> list[Grounding]:
     """The company claims in one interviewer reply; `echo` is what the candidate said (repeating it is no claim)."""
     echo_low, echo_numbers = echo.lower(), numbers_in(echo)
     claims = []
@@ -210,7 +215,7 @@ def grounding_claims(text: str, facts: PackFacts, echo: str, where: tuple[int, i
     return claims
 
 
-def session_grounding(rounds: Sequence[Sequence[dict]], facts: PackFacts) -> list[Grounding]:
+def session_grounding(rounds: Sequence[Sequence[dict]], facts: PackIndex) -> list[Grounding]:
     """Claims of every interviewer turn in a session, checked against the pack."""
     echo = " \n".join(t["text"] for turns in rounds for t in turns if t["role"] == "candidate")
     return [claim for r, turns in enumerate(rounds) for t, turn in enumerate(turns) if turn["role"] == "interviewer"

@@ -73,8 +73,9 @@ class Pitchroom:
 
     # --- sessions ----------------------------------------------------------------------------
     def start(self, company: str, *, role: str | None = None, round_name: str = "screen",
-              difficulty: str = "realistic", key_points: list[str] | None = None) -> str:
-        """Start a session against a pack; return its id."""
+              difficulty: str = "realistic", key_points: list[str] | None = None,
+              round_length: int | None = None) -> str:
+        """Start a session against a pack; return its id. `round_length` plans the round's candidate lines."""
         _check_choice("round", round_name, ROUNDS)
         _check_choice("difficulty", difficulty, DIFFICULTIES)
         pack = self.company(company)
@@ -82,7 +83,8 @@ class Pitchroom:
         return self.store.create_session(
             company_id=pack.id, company_name=pack.name, role=role or pack.role, difficulty=difficulty,
             round_name=round_name, key_points=[k.strip() for k in key_points or [] if k.strip()],
-            prompt_versions=versions, model=self.model_label(), pack_path=pack.path)
+            prompt_versions=versions, model=self.model_label(), pack_path=pack.path,
+            round_length=_check_length(round_length))
 
     def model_label(self) -> str:
         """Which model plays the interviewer, without starting it."""
@@ -129,7 +131,7 @@ class Pitchroom:
         rounds = self.store.rounds(sid)
         pack = self.company(session["pack_path"] or session["company_id"])
         return TurnContext(
-            pack=pack, round_name=rounds[-1]["name"], difficulty=session["difficulty"],
+            pack=pack, round_name=rounds[-1]["name"], difficulty=session["difficulty"], round_length=rounds[-1]["length"],
             history=[t for t in all_turns if t["round_idx"] == round_idx],
             earlier=_earlier_summary(all_turns, rounds, round_idx),
             raised_doubts={t["meta"].get("doubt") for t in all_turns if t["meta"].get("doubt")},
@@ -144,11 +146,11 @@ class Pitchroom:
                                 "Say it in fewer words, as you would in a real interview.")
         return text.strip()
 
-    def next_round(self, sid: str, round_name: str) -> int:
+    def next_round(self, sid: str, round_name: str, round_length: int | None = None) -> int:
         """Open a later round of the same session; the interviewer gets a summary of earlier ones."""
         _check_choice("round", round_name, ROUNDS)
         self.store.session(sid)
-        return self.store.add_round(sid, round_name)
+        return self.store.add_round(sid, round_name, _check_length(round_length))
 
     def end(self, sid: str) -> None:
         """End the interview."""
@@ -236,6 +238,12 @@ def _earlier_summary(turns: list[dict], rounds: list[dict], current: int) -> str
         if said:
             parts.append(f"In the {rnd['name']} round the candidate said: " + " | ".join(said))
     return " ".join(parts)
+
+
+def _check_length(length: int | None) -> int | None:
+    if length is not None and not 2 <= length <= 200:
+        raise InputRejected(f"round_length {length} is out of range; use 2 to 200 candidate lines.")
+    return length
 
 
 def _check_choice(field: str, value: str, allowed: tuple[str, ...]) -> None:

@@ -39,6 +39,7 @@ rounds = Table(
     Column("session_id", String(32), primary_key=True),
     Column("idx", Integer, primary_key=True),
     Column("name", String(20), nullable=False),
+    Column("length", Integer),  # planned candidate lines; None means the round's default
     Column("started_at", String(40), nullable=False),
     Column("ended_at", String(40)),
 )
@@ -81,12 +82,14 @@ class Store:
             _tune_sqlite(self.engine)
         try:
             META.create_all(self.engine)
+            _migrate(self.engine)
         except OperationalError as exc:
             raise StoreError(f"Cannot open the database {_redact(url)}: {exc.orig}. "
                              "Check PITCHROOM_DATABASE_URL and that the folder is writable.") from exc
 
     def create_session(self, *, company_id: str, company_name: str, role: str, difficulty: str, round_name: str,
-                       key_points: list[str], prompt_versions: dict, model: str, pack_path: str) -> str:
+                       key_points: list[str], prompt_versions: dict, model: str, pack_path: str,
+                       round_length: int | None = None) -> str:
         """Create a session with its first round; return its id."""
         sid, ts = uuid.uuid4().hex, now()
         with self.engine.begin() as c:
@@ -94,7 +97,8 @@ class Store:
                 id=sid, company_id=company_id, company_name=company_name, role=role, difficulty=difficulty,
                 status="active", created_at=ts, updated_at=ts, key_points=key_points,
                 prompt_versions=prompt_versions, model=model, pack_path=pack_path))
-            c.execute(rounds.insert().values(session_id=sid, idx=0, name=round_name, started_at=ts))
+            c.execute(rounds.insert().values(session_id=sid, idx=0, name=round_name, length=round_length,
+                                             started_at=ts))
         return sid
 
     def session(self, sid: str) -> dict[str, Any]:
@@ -117,14 +121,15 @@ class Store:
             rows = c.execute(select(rounds).where(rounds.c.session_id == sid).order_by(rounds.c.idx))
             return [dict(r) for r in rows.mappings()]
 
-    def add_round(self, sid: str, name: str) -> int:
+    def add_round(self, sid: str, name: str, length: int | None = None) -> int:
         """Close the current round and open the next; return its index."""
         cur = self.rounds(sid)[-1]
         ts = now()
         with self.engine.begin() as c:
             c.execute(update(rounds).where((rounds.c.session_id == sid) & (rounds.c.idx == cur["idx"]))
                       .values(ended_at=cur["ended_at"] or ts))
-            c.execute(rounds.insert().values(session_id=sid, idx=cur["idx"] + 1, name=name, started_at=ts))
+            c.execute(rounds.insert().values(session_id=sid, idx=cur["idx"] + 1, name=name, length=length,
+                                             started_at=ts))
             c.execute(update(sessions).where(sessions.c.id == sid).values(status="active", updated_at=ts))
         return cur["idx"] + 1
 
@@ -178,6 +183,15 @@ class Store:
             row = c.execute(select(critiques).where(critiques.c.session_id == sid)
                             .order_by(critiques.c.id.desc())).mappings().first()
         return dict(row) if row else None
+
+
+def _migrate(engine) -> None:
+    """Add columns that newer versions introduced to databases made by older ones."""
+    from sqlalchemy import inspect, text
+
+    if "length" not in {c["name"] for c in inspect(engine).get_columns("rounds")}:
+        with engine.begin() as c:
+            c.execute(text("ALTER TABLE rounds ADD COLUMN length INTEGER"))
 
 
 def _connect_args(url: str) -> dict:
