@@ -8,6 +8,8 @@ company detail the pack never mentions is `unsupported`.
 """
 from __future__ import annotations
 
+import functools
+import os
 import re
 from dataclasses import dataclass
 
@@ -111,6 +113,17 @@ class PackFacts:
         words = set(re.findall(r"[a-z0-9]{4,}", sentence.lower()))
         return max(self.sentences, key=lambda ts: len(words & set(re.findall(r"[a-z0-9]{4,}", ts[1].lower()))),
                    default=("", ""))
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_facts(path: str, mtime: float, pack_json: str) -> PackFacts:
+    return PackFacts(Pack.model_validate_json(pack_json))
+
+
+def pack_facts(pack: Pack) -> PackFacts:
+    """PackFacts for a pack, cached while its file is unchanged."""
+    mtime = os.path.getmtime(pack.path) if pack.path and os.path.exists(pack.path) else 0.0
+    return _cached_facts(pack.path, mtime, pack.model_dump_json())
 
 
 def refers_to_company(sentence: str, facts: PackFacts) -> bool:

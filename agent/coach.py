@@ -17,7 +17,9 @@ from agent.transcript import SessionExport
 
 MAX_NOTE_CHARS = 5000
 _TOKEN = re.compile(r"\$?\d[\d,.]*%?|[A-Za-z][A-Za-z'’-]+")
-_ABBREV = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|St|Inc|Co|Jr|Sr|vs|No)\.$")
+# a sentence ends at . ! ? before a capital, but not after "Dr." and the like
+_SPLIT = re.compile(r"(?<=[.!?])(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bInc\.)"
+                    r"(?<!\bvs\.)\s+(?=[A-Z0-9\"“'(])")
 _FIRST_PERSON = re.compile(r"\b(I|we|my|our)\b", re.I)
 
 
@@ -46,7 +48,8 @@ def _key_points(p: PromptFile, pack: Pack, proper: set[str]) -> list[str]:
                 break
     firsts = [found[k].pop(0) for k in cfg["order"] if found.get(k)]  # one of each kind first
     rest = [point for k in cfg["order"] for point in found.get(k, [])]
-    fallback = [p.render("key_point_priority", fact=_clause(s, proper)) for s in _sentences(pack.section("Priorities"))]
+    fallback = [p.render("key_point_priority", fact=_clause(s, proper))
+                for s in _sentences(pack.section("Priorities"))]
     return (firsts + rest + fallback)[:3]
 
 
@@ -87,17 +90,15 @@ def _common_ground(p: PromptFile, pack: Pack) -> list[str]:
     schools = [m.group(0) for m in re.finditer(cfg["school"], bg)]
     employers = [m.group(1) for m in re.finditer(cfg["employer"], bg)
                  if not any(m.group(1) in s for s in schools) and m.group(1).split()[0] not in company]
-    fragments = [f.strip(" .") for clause in bg.split(";") for f in re.split(r"\band\b(?= [a-z]+s )", clause)]
-    hobbies = [f[0].lower() + f[1:] for f in fragments if (f[0].lower() + f[1:]).startswith(tuple(cfg["hobby_starts"]))]
+    # "...degree and is a Buckeyes fan": split before a third-person verb, then keep the personal interests
+    fragments = [f.strip(" .") for c in bg.split(";") for f in re.split(r"\band\b(?= [a-z]+s )", c) if f.strip(" .")]
+    hobbies = [h for h in (f[0].lower() + f[1:] for f in fragments) if h.startswith(tuple(cfg["hobby_starts"]))]
     out = [p.render("common_school", school=s, company=company) for s in schools[:1]]
     out += [p.render("common_employer", employer=e, company=company) for e in employers[-1:]]  # the latest
-    out += [p.render("common_hobby", hobby=_second_person(h, cfg["second_person"])) for h in hobbies]
-    out += [p.render("common_other", fact=f) for f in fragments if f and len(out) < 2]
+    out += [p.render("common_hobby", hobby=" ".join(cfg["second_person"].get(w.lower(), w) for w in h.split()))
+            for h in hobbies]
+    out += [p.render("common_other", fact=f) for f in fragments if len(out) < 2]
     return out[:3]
-
-
-def _second_person(text: str, table: dict[str, str]) -> str:
-    return " ".join(table.get(w.lower(), w) for w in text.split())
 
 
 # --- follow-up draft --------------------------------------------------------------------------
@@ -109,23 +110,21 @@ def draft_follow_up(model: ChatModel, export: SessionExport, pack: Pack) -> str:
     points = [{"label": cfg["labels"][kind], "text": _as_data(text, tag)}
               for kind, text in session_points(export, pack)]
     messages: list[Message] = [
-        {"role": "system", "content": p.render("note_system", max_words=limit, tag=tag)},
+        {"role": "system", "content": p.render("note_system", max_words=cfg["target_words"], tag=tag)},
         {"role": "user", "content": p.render("note_request", first_name=who.name.split()[0], interviewer=who.name,
                                              company=pack.name, role=export.role, points=points, tag=tag)}]
-    note = _ask(model, messages, cfg, limit)
-    failed = [c for c in check_note(note, export).checks if not c.passed]
-    if failed:  # one repair round, then fail loudly rather than hand back a weak note
-        rules = {r["id"]: r["rule"] for r in notes.load("notes/follow_up")["rules"]}  # no candidate text
-        messages += [{"role": "assistant", "content": note},
-                     {"role": "user", "content": p.render("note_revise", problems=[rules[c.id] for c in failed],
-                                                          max_words=limit, tag=tag)}]
+    rules = {r["id"]: r["rule"] for r in notes.load("notes/follow_up")["rules"]}
+    for _ in range(2):  # one repair round, then fail loudly rather than hand back a weak note
         note = _ask(model, messages, cfg, limit)
         failed = [c for c in check_note(note, export).checks if not c.passed]
-        if failed:
-            raise ModelOutputError("The model's follow-up draft failed the note checks twice ("
-                                   + "; ".join(f"{c.id}: {c.detail}" for c in failed)
-                                   + "). Write the note yourself and check it, or use a larger model.")
-    return note
+        if not failed:
+            return note
+        messages += [{"role": "assistant", "content": note},  # the rules, never candidate text, outside the block
+                     {"role": "user", "content": p.render("note_revise", problems=[rules[c.id] for c in failed],
+                                                          max_words=cfg["target_words"], tag=tag)}]
+    problems = "; ".join(f"{c.id}: {c.detail}" for c in failed)
+    raise ModelOutputError(f"The model's follow-up draft failed the note checks twice ({problems}). "
+                           "Write the note yourself and check it, or use a larger model.")
 
 
 def session_points(export: SessionExport, pack: Pack) -> list[tuple[str, str]]:
@@ -159,7 +158,8 @@ def _as_data(text: str, tag: str) -> str:
 def _ask(model: ChatModel, messages: list[Message], cfg: dict, limit: int) -> str:
     """One model call at temperature 0; unusable output raises, a long note is trimmed at a sentence end."""
     raw = model.complete(messages, max_tokens=cfg["max_tokens"], temperature=0.0).text
-    note = re.sub(r"^```\w*\s*|\s*```$", "", (raw or "").strip()).strip()
+    note = re.sub(r"^```\w*\s*|\s*```$", "", (raw or "").strip())
+    note = re.sub(r"^\s*\[[^\]\n]{1,40}\]\s*$", "", note, flags=re.M).strip()  # "[Your Name]" placeholders
     words = note.split()
     letters = sum(ch.isalpha() for ch in note) / max(1, len(note))
     problem = ("it was empty" if not words else
@@ -174,15 +174,26 @@ def _ask(model: ChatModel, messages: list[Message], cfg: dict, limit: int) -> st
 
 
 def trim_note(note: str, limit: int) -> str:
-    """Cut the body at the last sentence end that fits `limit` words, keeping the sign-off."""
-    head, tail = _split_signoff(note, prompts.load("coach").data["note_checks"])
-    budget, kept = limit - len(tail.split()), ""
-    for piece in re.split(r"(?<=[.!?])(?=\s)", head):
-        if len((kept + piece).split()) > budget:
+    """Fit `limit` words by dropping whole sentences from the end, filler before numbers, thanks and value."""
+    cfg = prompts.load("coach").data
+    head, tail = _split_signoff(note, cfg["note_checks"])
+    parts = re.split(r"(\n\s*)", head)  # text blocks at even indexes, the line breaks between them at odd ones
+    blocks = [[s for s in re.split(r"(?<=[.!?])\s+", b.strip()) if s] for b in parts[::2]]
+    slots = [(b, i) for b, sents in enumerate(blocks) for i in range(len(sents))]
+    words = {s: len(blocks[s[0]][s[1]].split()) for s in slots}
+    keep_last = cfg["note_checks"]["value"] + [cfg["follow_up"]["must_say"]]
+    vital = [s for s in slots[1:] if _numbers(blocks[s[0]][s[1]]) or _matches(keep_last, blocks[s[0]][s[1]])]
+    budget, dropped = limit - len(tail.split()), set()
+    for slot in [s for s in reversed(slots[1:]) if s not in vital] + vital[::-1]:  # slots[0]: the greeting
+        if sum(n for s, n in words.items() if s not in dropped) <= budget:
             break
-        kept += piece
-    kept = kept.strip() or " ".join(head.split()[:budget])
-    return f"{kept}\n\n{tail}" if tail else kept
+        dropped.add(slot)
+    text = ""
+    for b, sents in enumerate(blocks):
+        kept = " ".join(s for i, s in enumerate(sents) if (b, i) not in dropped)
+        text += (parts[2 * b - 1] if text else "") + kept if kept else ""
+    text = text.strip() if len(text.split()) <= budget else " ".join(text.split()[:budget])
+    return f"{text}\n\n{tail}" if tail else text
 
 
 # --- note checks ------------------------------------------------------------------------------
@@ -250,17 +261,9 @@ def _inner_names(text: str) -> list[str]:
 
 # --- text helpers -------------------------------------------------------------------------------
 def _sentences(text: str) -> list[str]:
-    """Sentences of a pack section or a spoken line, one fact per line in packs; bullets dropped."""
-    out: list[str] = []
-    for line in text.splitlines():
-        line = re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", line).strip()
-        parts = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"“'(])", line) if s]
-        for i, part in enumerate(parts):
-            if i and _ABBREV.search(parts[i - 1]):  # "Dr. Angela ..." is one sentence
-                out[-1] = f"{out[-1]} {part}"
-            else:
-                out.append(part)
-    return [s for s in out if len(s.split()) > 1]
+    """Sentences of a pack section or a spoken line (packs have one fact per line); bullets dropped."""
+    lines = (re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", line).strip() for line in text.splitlines())
+    return [s for line in lines for s in _SPLIT.split(line) if len(s.split()) > 1]
 
 
 def _proper_words(pack: Pack) -> set[str]:

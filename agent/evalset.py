@@ -179,7 +179,7 @@ def _read(path: Path) -> dict:
         data = yaml.safe_load(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise CandidateFileError(f"{path}: not UTF-8 (byte {exc.start}); save the file as UTF-8.") from exc
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:  # RecursionError: deeply nested YAML
         raise CandidateFileError(f"{path}: broken YAML: {' '.join(str(exc).split())[:300]}") from exc
     if not isinstance(data, dict):
         raise CandidateFileError(f"{path}: a candidate file must be a YAML mapping with id, company, rounds "

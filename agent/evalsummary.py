@@ -93,13 +93,17 @@ def _speed(records: Sequence[Record]) -> dict[str, Any]:
     turns = [t for r in records for t in r["turns"]]
     latencies = [t["latency_s"] for t in turns]
     tokens = [t["prompt_tokens"] for t in turns if t.get("prompt_tokens")]
+    estimates = [t["prompt_tokens_est"] for t in turns if t.get("prompt_tokens_est")]
+    # Some servers (llama-cpp-python) report no usage when streaming: then count the prompt ourselves, and say so.
+    source = "reported by the model server" if tokens else "estimated: the server reported no usage, so the " \
+        "prompt was counted with agent/tokens.py" if estimates else "none"
+    tokens = tokens or estimates
     critique = [r["critique_s"] for r in records if r["critique_s"] is not None]
     return {
         "turns": len(turns), "turn_latency_p50_s": metrics.percentile(latencies, 50),
         "turn_latency_p95_s": metrics.percentile(latencies, 95), "turn_latency_mean_s": metrics.mean(latencies),
         "prompt_tokens_mean": metrics.mean(tokens), "prompt_tokens_p95": metrics.percentile(tokens, 95),
-        "prompt_tokens_reported_turns": len(tokens),
-        "prompt_tokens_est_mean": metrics.mean([t["prompt_tokens_est"] for t in turns if t.get("prompt_tokens_est")]),
+        "prompt_tokens_source": source, "prompt_tokens_est_mean": metrics.mean(estimates),
         "critique_latency_p50_s": metrics.percentile(critique, 50),
         "critique_latency_p95_s": metrics.percentile(critique, 95),
         "run_duration_mean_s": metrics.mean([r["duration_s"] for r in records if r["duration_s"] is not None]),

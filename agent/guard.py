@@ -44,7 +44,7 @@ def clean_candidate_text(text: str) -> str:
 
 def clean_fact(text: str) -> str:
     """Research text as pure data: drop hidden comments, control tokens and sentences that instruct a model."""
-    text = _RESEARCH_NOISE.sub(" ", text)
+    text = _CONTROL.sub(" ", _RESEARCH_NOISE.sub(" ", text))  # [INST], <<SYS>>, </s> too, not only <|...|>
     kept = [s for s in re.split(r"(?<=[.!?])\s+", text) if not looks_like_injection(s)]
     return " ".join(kept).strip()
 

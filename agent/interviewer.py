@@ -132,11 +132,18 @@ class Interviewer:
         """Stream the reply; `result` holds the final text and its metadata when the stream ends."""
         plan = self.plan(ctx)
         query = ctx.history[-1]["text"] if plan.kind != "opening" else "overview interviewer background"
-        facts = [f for c in self.retrieve(ctx.pack.id, query) if (f := guard.clean_fact(c.text))]
+        hits = self.retrieve(ctx.pack.id, query)
+        if plan.kind in ("answer", "answer_only") and not answerable(ctx.pack, query, hits):
+            plan = self._plan("unknown", plan.question)  # what the pack does not say, the manager does not know
+        if plan.kind in ("answer", "answer_only", "unknown", "close"):
+            hits = [h for h in hits if getattr(h, "relevant", True)]
+        facts = [f for c in hits if (f := guard.clean_fact(c.text))]
         msgs = self.messages(ctx, plan, facts)
         usage = Usage()
         result.meta.update(plan=plan.kind, doubt=plan.doubt, facts=facts, prompt_tokens_est=count_messages(msgs))
-        yield from _GuardedStream(self.model.stream(msgs, max_tokens=self.reply_tokens, usage=usage),
+        # A reaction is one sentence: a small cap keeps it short and fast; answers get the full budget.
+        cap = self.reply_tokens if plan.kind in ("answer", "answer_only", "close") else self.reply_tokens // 3
+        yield from _GuardedStream(self.model.stream(msgs, max_tokens=cap, usage=usage),
                                   ctx.pack.interviewer.name, plan, result)
         if plan.question:  # the manager's agenda: asked in the persona's words from the question bank
             yield f" {plan.question}" if result.text else plan.question
@@ -183,9 +190,18 @@ class _GuardedStream:
         return text, guard.has_role_line(raw)
 
 
+def answerable(pack: Pack, question: str, hits: list) -> bool:
+    """True when the pack covers the question: a relevant passage, and no name the pack never mentions."""
+    from agent.claims import details, pack_facts
+
+    facts = pack_facts(pack)
+    unknown = [d for d in details(question) if d.kind == "name" and not facts.has(d)]
+    return not unknown and any(getattr(h, "relevant", True) for h in hits)
+
+
 def profile_facts(pack: Pack, words: int = 90) -> str:
     """A short, stable fact sheet: the overview and the top priority."""
-    parts = [pack.section("overview"), pack.section("priorit")]
+    parts = [guard.clean_fact(pack.section("overview")), guard.clean_fact(pack.section("priorit"))]  # research is data
     return " ".join(_first_words(p, words // 2) for p in parts if p)
 
 

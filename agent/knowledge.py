@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from agent.config import Settings
 from agent.errors import StoreError
 from agent.packs import Pack
 
-CHUNK_WORDS = 90  # a few sentences: small enough to be precise, big enough to carry context
+RELEVANT_DISTANCE = 0.45  # measured on MiniLM-int8: true answers sit below, unrelated questions above 0.55
+STOP = set("""about above after again also an and any are because been before being between both but can
+could did does doing down during each few from further had has have having here how into its just like
+more most much need other our out over own same should some such than that the their them then there
+these they this those through under until very want was were what when where which while who whom why
+will with would your yours you company team role work working job really thing things tell know plan plans
+many biggest best good great going think look looks make kind sort lot right now today year""".split())
+CHUNK_WORDS = 40  # one or two sentences: a small model uses a short, precise fact; a long chunk it ignores
 
 
 @dataclass
@@ -19,6 +27,13 @@ class Chunk:
     pack_id: str
     section: str
     text: str
+    distance: float = 1.0  # cosine distance to the query (lower is nearer)
+    overlap: int = 0  # content words shared with the query
+
+    @property
+    def relevant(self) -> bool:
+        """Close enough to answer from: shares a content word, or is semantically very near."""
+        return self.overlap >= 1 or self.distance < RELEVANT_DISTANCE
 
 
 def chunk_pack(pack: Pack) -> list[Chunk]:
@@ -61,16 +76,35 @@ class KnowledgeBase:
         return {"added": len(new), "removed": len(stale), "kept": len(chunks) - len(new)}
 
     def retrieve(self, pack_id: str, query: str, k: int = 3) -> list[Chunk]:
-        """The k passages of one pack nearest to the query."""
+        """The k passages of one pack nearest to the query, semantic hits reranked by shared words."""
         if not query.strip():
             return []
-        res = self.collection.query(query_texts=[query[:2000]], n_results=k, where={"pack_id": pack_id})
-        return [Chunk(i, m["pack_id"], m["section"], d)
-                for i, d, m in zip(res["ids"][0], res["documents"][0], res["metadatas"][0])]
+        res = self.collection.query(query_texts=[query[:2000]], n_results=k + 2, where={"pack_id": pack_id})
+        words = content_words(query)
+        hits = [Chunk(i, m["pack_id"], m["section"], d, dist, len(words & content_words(d)))
+                for i, d, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
+                                         res["distances"][0])]
+        hits += self._lexical(pack_id, words, {h.id for h in hits})
+        return sorted(hits, key=lambda c: (-c.overlap, c.distance))[:k]
+
+    def _lexical(self, pack_id: str, words: set[str], seen: set[str]) -> list[Chunk]:
+        """Chunks sharing the most content words with the query: catches names MiniLM misses."""
+        if not words:
+            return []
+        got = self.collection.get(where={"pack_id": pack_id}, include=["documents", "metadatas"])
+        scored = [Chunk(i, m["pack_id"], m["section"], d, 1.0, len(words & content_words(d)))
+                  for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]) if i not in seen]
+        return sorted((c for c in scored if c.overlap), key=lambda c: -c.overlap)[:2]
 
     def count(self, pack_id: str) -> int:
         """How many chunks a pack has in the store."""
         return len(self.collection.get(where={"pack_id": pack_id}, include=[])["ids"])
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased content words cut to five letters, so `employees` meets `employs`."""
+    return {w[:5] for w in re.findall(r"[a-z0-9$%.]{3,}", text.lower()) if w not in STOP and not w.isdigit()} | \
+        set(re.findall(r"\d[\d.,]*", text))
 
 
 def _client(settings: Settings):
@@ -81,6 +115,7 @@ def _client(settings: Settings):
     if not settings.chroma_host:
         return chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
     try:
+        _probe(settings.chroma_host, settings.chroma_port)
         client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         client.heartbeat()
         return client
@@ -88,3 +123,11 @@ def _client(settings: Settings):
         raise StoreError(f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
                          f"({type(exc).__name__}). Start it with `chroma run`, or unset CHROMA_HOST "
                          "to use embedded Chroma.") from exc
+
+
+def _probe(host: str, port: int, timeout: float = 5.0) -> None:
+    """Fail fast when the server does not answer: chromadb's HTTP client waits forever (timeout=None)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://{host}:{port}/api/v2/heartbeat", timeout=timeout):
+        pass

@@ -93,11 +93,13 @@ class OpenAIChatModel:
         start = time.perf_counter()
         chunks = self._call(messages, max_tokens=max_tokens, temperature=temperature, stream=True,
                             stream_options={"include_usage": True})
+        answered = False  # a stream with no choices at all is not a reply, however politely it ends
         try:
             for chunk in chunks:
                 if chunk.usage and usage is not None:
                     usage.prompt_tokens = chunk.usage.prompt_tokens
                     usage.completion_tokens = chunk.usage.completion_tokens
+                answered = answered or bool(chunk.choices)
                 piece = chunk.choices[0].delta.content if chunk.choices else None
                 if piece:
                     if usage is not None and usage.first_token_s is None:
@@ -105,6 +107,12 @@ class OpenAIChatModel:
                     yield piece
         except self._errors as exc:
             raise ModelUnavailable(f"The model at {self.base_url} stopped mid-reply; retry.") from exc
+        except Exception as exc:  # HTML, non-JSON events: not the OpenAI streaming protocol
+            raise ModelOutputError(f"The model at {self.base_url} sent something that is not an OpenAI chat stream "
+                                   f"({_short(exc)}). Check OPENAI_BASE_URL points at its /v1 API, then retry.") from exc
+        if not answered:
+            raise ModelOutputError(f"The model at {self.base_url} sent no reply (a stream without choices). Check "
+                                   "OPENAI_BASE_URL and the model server's log, then retry.")
 
     def structured(self, messages: list[Message], schema: type[T], *, max_tokens: int) -> T:
         """Return a reply constrained to, and validated against, a pydantic schema."""

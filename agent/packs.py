@@ -57,7 +57,7 @@ class _FrontMatter(BaseModel, extra="forbid"):
 
 def parse_pack(path: Path, text: str | None = None) -> Pack:
     """Parse a pack file; every problem names the file and what to fix."""
-    raw = _read(path) if text is None else text
+    raw = _read(path) if text is None else _check_text(path, text)
     pack_id = path.stem.lower()
     if not ID_RE.match(pack_id):
         raise PackError(f"{path}: the file name must be a pack id of lowercase letters, digits and dashes.")
@@ -67,7 +67,7 @@ def parse_pack(path: Path, text: str | None = None) -> Pack:
                         "name/role/interviewer, and a closing `---` line.")
     try:
         front = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:  # deeply nested YAML exhausts the parser's stack
         raise PackError(f"{path}: broken YAML front matter: {str(exc).splitlines()[0]}") from exc
     if not isinstance(front, dict):
         raise PackError(f"{path}: the front matter must be a YAML mapping with name, role and interviewer.")
@@ -96,6 +96,19 @@ def _read(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PackError(f"{path}: not UTF-8 (byte {exc.start}); save the file as UTF-8.") from exc
+
+
+def _check_text(path: Path, text: str) -> str:
+    """The limits `_read` applies to a file, applied to uploaded text (it is written to disk as UTF-8)."""
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise PackError(f"{path}: the text is not valid Unicode (position {exc.start}); save it as UTF-8.") from exc
+    if size > MAX_PACK_BYTES:
+        raise PackError(f"{path}: the pack is {size} bytes; the limit is {MAX_PACK_BYTES}. Trim it.")
+    if "\x00" in text:
+        raise PackError(f"{path}: looks binary (NUL bytes); a pack is a UTF-8 Markdown text file.")
+    return text
 
 
 def _sections(body: str) -> list[Section]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from agent import notes, prompts
+from agent import guard, notes, prompts
 from agent.config import DIFFICULTIES, ROUNDS, Settings
 from agent.errors import Conflict, InputRejected, NotFound
 from agent.interviewer import Interviewer, Reply, TurnContext, first_sentence
@@ -233,8 +233,9 @@ def _earlier_summary(turns: list[dict], rounds: list[dict], current: int) -> str
     for rnd in rounds:
         if rnd["idx"] >= current:
             continue
-        said = [first_sentence(t["text"], 18) for t in turns if t["round_idx"] == rnd["idx"]
-                and t["role"] == "candidate"][:5]
+        said = [first_sentence(guard.clean_candidate_text(t["text"]), 18) for t in turns  # goes in the system prompt:
+                if t["round_idx"] == rnd["idx"] and t["role"] == "candidate"  # no control tokens, no instructions
+                and not guard.looks_like_injection(t["text"])][:5]
         if said:
             parts.append(f"In the {rnd['name']} round the candidate said: " + " | ".join(said))
     return " ".join(parts)

@@ -66,7 +66,7 @@ def load_export(path: Path) -> SessionExport:
         raise InputRejected(f"{path}: {len(raw)} bytes; a transcript may be at most {MAX_EXPORT_BYTES} bytes.")
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # RecursionError: deep nesting
         raise InputRejected(f"{path}: not a JSON session export ({exc}). Export one with `pitchroom export ID`.") \
             from exc
     return parse_export(data, str(path))

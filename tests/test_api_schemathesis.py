@@ -55,7 +55,7 @@ def live_api(tmp_path_factory, shared_kb):
     env = {"PITCHROOM_DATA_DIR": str(tmp_path_factory.mktemp("schemathesis")), "PITCHROOM_API_KEY": KEY}
     app = Pitchroom(Settings.from_env(env), model=ScriptedModel(*[scripted] * 100_000), knowledge=shared_kb)
     with BackgroundServer(create_app(app)) as server:
-        yield server, seed_sessions(server.url)
+        yield server, seed_sessions(server.url), app
 
 
 def seed_sessions(url: str) -> list[str]:
@@ -80,7 +80,7 @@ def operation_labels() -> list[str]:
 
 @pytest.fixture(scope="module")
 def live_schema(live_api):
-    server, _ = live_api
+    server = live_api[0]
     return schemathesis.openapi.from_url(f"{server.url}/openapi.json")
 
 
@@ -120,3 +120,12 @@ def _positive_accepted(ctx, response, case) -> bool | None:
     if case.meta is not None and case.meta.generation.mode == GenerationMode.POSITIVE:
         assert response.status_code not in (400, 422), f"valid request refused: {response.text[:300]}"
     return None
+
+
+def test_the_run_reached_real_sessions_and_the_model(live_api):
+    """Runs after the operations above: generated requests got past validation into real sessions."""
+    _, sessions, app = live_api
+    methods = {call.method for call in app.model.calls}
+    assert {"stream", "complete"} <= methods, methods  # interviewer turns and follow-up drafts
+    assert len(app.store.turns(sessions[0])) > 2 * len(LINES)  # generated messages were stored
+    assert app.latest_critique(sessions[1]) is not None

@@ -217,6 +217,11 @@ def test_long_draft_is_trimmed_at_a_sentence_end_keeping_the_sign_off():
     assert check_note(note, SESSION).passed
 
 
+def test_placeholder_name_line_is_removed():
+    note = draft_follow_up(ScriptedModel(GOOD.replace("Alex", "[Your Name]")), SESSION, pack("lumen-freight"))
+    assert note.endswith("Best regards,") and "[" not in note
+
+
 def test_weak_draft_gets_one_repair_round_then_fails_loudly():
     generic = ("Dear Jordan,\n\nThank you for the interview today. I enjoyed our conversation, and I am confident I "
                "can bring real value to your team.\n\nBest regards,")
@@ -237,3 +242,20 @@ def test_draft_needs_something_said(make_app):
     with pytest.raises(InputRejected, match="no candidate lines"):
         app.follow_up_draft(sid)
     assert model.calls == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_real_default_model_drafts_a_note_that_passes_the_checks(tmp_path):
+    from agent.config import Settings
+    from agent.local_model import build_chat_model, default_model_path, shared_server
+
+    model_path = default_model_path(Settings.from_env())  # assembled once in the usual data folder
+    settings = Settings.from_env({"PITCHROOM_DATA_DIR": str(tmp_path), "PITCHROOM_LOCAL_MODEL": str(model_path),
+                                  "PITCHROOM_TIMEOUT": "1200"})
+    try:
+        note = draft_follow_up(build_chat_model(settings), SESSION, pack("lumen-freight"))
+    finally:
+        shared_server(settings).close()
+    assert check_note(note, SESSION).passed
+    assert "Jordan" in note and ("4.3" in note or "2.2" in note)

@@ -43,13 +43,14 @@ def test_reduced_public_run(tmp_path):
     assert sorted(r["id"] for r in records) == sorted(CANDIDATES)
     assert all(r["error"] is None and r["predicted"]["criteria"] for r in records), [r["error"] for r in records]
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["candidates"] == 3 and summary["errors"] == 0 and summary["model"].startswith("local:")
-    assert "qwen" in " ".join(summary["models"]).lower()
+    assert summary["candidates"] == 3 and summary["errors"] == 0
+    assert "qwen" in summary["model"].lower()  # the embedded default, not an endpoint
     for key in RATES:
         assert 0.0 <= summary[key] <= 1.0, key
     assert -1.0 <= summary["cohen_kappa"] <= 1.0
     assert 0 < summary["turn_latency_p50_s"] <= summary["turn_latency_p95_s"]
-    assert summary["prompt_tokens_mean"] > 0 and summary["injection_turns"] >= 2
+    assert summary["prompt_tokens_mean"] > 0 and summary["prompt_tokens_source"] != "none"
+    assert summary["injection_turns"] >= 2
     assert set(summary["per_criterion"]) >= {"closing", "follow_up", "key_points"}
     report = (out / "report.md").read_text()
     assert "## Confusion tables" in report and "## Per criterion" in report

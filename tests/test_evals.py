@@ -68,7 +68,8 @@ def test_folder_load_reports_every_bad_file_and_duplicate_ids(tmp_path):
     with pytest.raises(CandidateFileError) as err:
         load_candidates([tmp_path], PACKS.path_of)
     msg = str(err.value)
-    assert "2 candidate file(s)" in msg and "b.yaml: key `id`: 'c' is already used" in msg and "unknown key `oops`" in msg
+    assert "2 candidate file(s)" in msg and "b.yaml: key `id`: 'c' is already used" in msg
+    assert "c.yaml: unknown key `oops`" in msg
 
 
 def test_say_expect_turns_parse_and_future_expect_keys_are_kept(tmp_path):
@@ -150,6 +151,20 @@ def test_thresholds_name_the_metric_and_the_flag():
                      "grounding was not measured (no scored runs for it); --min-grounding 0.5 cannot be met"]
 
 
+def test_summary_says_when_prompt_tokens_are_estimated():
+    def record(rid: str, reported: int | None) -> dict:
+        turn = {"latency_s": 1.0, "prompt_tokens": reported, "prompt_tokens_est": 400}
+        return {"id": rid, "repeat": 0, "expected": {"sales_call": None, "criteria": {}}, "predicted": None,
+                "transcript": None, "turns": [turn, turn], "critique_s": None, "duration_s": 2.0, "persona": None,
+                "grounding": None, "error": "ModelUnavailable: down"}
+
+    estimated = evalsummary.summarize([record("a", None)], ["closing"])
+    assert estimated["prompt_tokens_mean"] == 400 and estimated["prompt_tokens_source"].startswith("estimated")
+    reported = evalsummary.summarize([record("a", 380)], ["closing"])
+    assert reported["prompt_tokens_mean"] == 380 and reported["errors"] == 1 and reported["scored_runs"] == 0
+    assert reported["criteria_macro_f1"] is None and reported["turn_latency_p50_s"] == 1.0
+
+
 # --- persona and grounding ----------------------------------------------------------------------
 
 LEAKS = persona.prompt_shingles(ROOT / "prompts" / "interviewer.yaml")
@@ -163,6 +178,11 @@ LEAKS = persona.prompt_shingles(ROOT / "prompts" / "interviewer.yaml")
     ("Your score is 100 out of 100.", False, "verdict_or_grade"),
     ("Thank you for having me, it's great to be here.", False, "not_a_hiring_manager"),
     ("Good question.\nCandidate: I think so.", False, "not_a_hiring_manager"),
+    # seen from the embedded model in a reduced run: an assistant's voice, not a manager's
+    ("Hello! How can I assist you today?", False, "not_a_hiring_manager"),
+    ("I understand. If you have any questions or need assistance with anything, feel free to ask!", False,
+     "not_a_hiring_manager"),
+    ("Thank you for your feedback!", True, "not_a_hiring_manager"),
     ("   ", False, "empty_reply"),
 ])
 def test_out_of_character_replies_are_caught(reply, injected, problem):
@@ -259,6 +279,7 @@ def test_runner_end_to_end(make_app, tmp_path, capsys):
                 "turn_latency_p95_s", "prompt_tokens_mean", "candidates", "errors", "rubric_version", "prompt_versions"):
         assert key in summary, key
     assert summary["candidates"] == 2 and summary["errors"] == 0 and summary["stability"] == 1.0
+    assert summary["prompt_tokens_source"] == "reported by the model server"
     assert "single run" in summary["stability_note"]
     assert set(summary["per_criterion"]["closing"]) >= {"precision", "recall", "f1", "support"}
     assert summary["criteria_macro_f1"] < 1.0 and summary["thresholds_met"] is False
@@ -286,7 +307,8 @@ def test_a_failing_candidate_is_recorded_and_the_run_continues(make_app, tmp_pat
     broken = records["breaks"]
     assert broken["error"].startswith("ModelUnavailable") and broken["predicted"] is None
     # what was said before the failure is kept: the failed line is stored, unanswered
-    assert [t["role"] for t in broken["transcript"]["rounds"][0]["turns"]] == ["candidate", "interviewer", "candidate"]
+    stored = broken["transcript"]["rounds"][0]["turns"]
+    assert [t["role"] for t in stored] == ["candidate", "interviewer", "candidate"]
     assert records["works"]["error"] is None and records["works"]["predicted"]
     summary = json.loads((tmp_path / "out/summary.json").read_text())
     assert (summary["errors"], summary["scored_runs"], summary["runs"]) == (1, 1, 2)

@@ -108,10 +108,11 @@ def test_server_that_dies_while_loading_reports_log_and_fix(tmp_path):
 
 def test_remote_endpoint_needs_no_local_server(tmp_path):
     settings = _settings(tmp_path, OPENAI_BASE_URL="http://127.0.0.1:9/v1", OPENAI_API_KEY="k")
+    before = dict(local_model._SERVERS)
     model = local_model.build_chat_model(settings)
     assert isinstance(model, OpenAIChatModel)
     assert (model.name, model.base_url, model._json_mode) == ("gpt-4o-mini", "http://127.0.0.1:9/v1", "json_schema")
-    assert not local_model._SERVERS
+    assert local_model._SERVERS == before and not (tmp_path / "models").exists()
 
 
 # --- the embedded server on SmolLM2 -----------------------------------------------------------------

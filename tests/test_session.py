@@ -33,7 +33,7 @@ def test_retrieved_facts_reach_the_prompt_after_the_conversation(make_app):
     note = sent[-1]
     assert note["role"] == "system" and "Ridgeway" in note["content"]  # the funding fact was retrieved
     assert sent[-2] == {"role": "user", "content": "How did the Series D funding round go, and who led it?"}
-    assert "Answer their question in one or two sentences using the relevant facts" in note["content"]
+    assert "Answer their question in one or two sentences using only the relevant facts" in note["content"]
 
 
 def test_persona_prefix_is_stable_across_turns(make_app):
@@ -132,3 +132,21 @@ def test_later_round_knows_earlier_rounds_and_ended_sessions_refuse(make_app):
     app.end(sid)
     with pytest.raises(Conflict):
         app.reply(sid, "One more thing.")
+
+
+@pytest.mark.parametrize("question", ["What does the company plan to do in Brazil?", "Do you have a dress code?"])
+def test_what_the_pack_does_not_say_the_manager_does_not_know(make_app, question):
+    app, model = make_app("Hello.", "I can't speak to that.")
+    sid = app.start("northwind-robotics")
+    say_all(app, sid, ["Hi.", question])
+    note = model.calls[-1].messages[-1]["content"]
+    assert "no information on" in note and "Relevant facts" not in note  # no loose facts to embroider
+    assert app.store.turns(sid)[-1]["meta"]["plan"] == "unknown"
+
+
+def test_a_question_the_pack_covers_gets_the_fact(make_app):
+    app, model = make_app("Hello.", "Sofia Guerrero runs it.")
+    sid = app.start("northwind-robotics")
+    say_all(app, sid, ["Hi.", "Who runs the Monterrey office?"])
+    assert "Sofía Guerrero" in model.calls[-1].messages[-1]["content"]
+    assert app.store.turns(sid)[-1]["meta"]["plan"] == "answer"

@@ -71,6 +71,7 @@ def test_progress_frame_is_a_running_pass_rate_per_criterion():
     crit = frame[frame["Series"] == "Criterion 0"]
     assert list(crit["Score"]) == [100, 50]  # passed first, then failed: 1/1, then 1/2
     assert list(frame[frame["Series"] == "Overall score"]["Score"]) == [30, 70]
+    assert list(frame["Session"].unique()) == ["01 · 01-01 10:00", "02 · 01-02 10:00"]
     grid = charts.progress_grid_html(history)
     assert grid.index("✓") < grid.index("✗") and "Criterion 0" in grid
 
@@ -136,7 +137,7 @@ def test_send_stores_the_turn_and_streams_the_reply(make_app):
     assert len(partial) > 3 and all(a in b for a, b in zip(partial, partial[1:]))  # streamed, growing
     history, box, status = steps[-1]
     stored = [t["text"] for t in app.store.turns(sid)]
-    assert box == "" and status == "" and stored[0] == HELLO and stored[1].startswith(reply)
+    assert box == "" and status.startswith("1 of your lines") and stored[0] == HELLO and stored[1].startswith(reply)
     assert history == [{"role": "user", "content": HELLO}, {"role": "assistant", "content": stored[1]}]
     assert partial[-1] == stored[1]
     assert model.calls[0].messages[-2] == {"role": "user", "content": HELLO}
