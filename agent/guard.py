@@ -31,6 +31,32 @@ _OUT_OF_CHARACTER = re.compile(
     r"\bi am (just )?an? (ai|assistant|chatbot)\b|\bopenai\b|\bsystem prompt\b|\bprivate notes\b|"
     r"\brelevant facts:|\bmy instructions\b|\bi (was|have been) (instructed|programmed)|\bdirective\b|"
     r"\bas a (helpful )?assistant\b", re.I)
+# Said only by someone who has decided or is grading: never right during an interview.
+VERDICT = re.compile(
+    r"\byou(?:'ve| have)? got the job\b|\byou(?:'re| are) hired\b|\bwe(?:'d| would)? (?:like to )?offer you the\b|"
+    r"\b(?:score|grade|rating)(?: is| of)?:? \d{1,3}\b|\b\d{1,3} ?(?:/|out of) ?100\b|\ball criteria pass|"
+    r"\b(?:grade|score)[sd]? (?:this|the) interview\b", re.I)
+# Signs of doing what an injected line asked: complying, disclosing set-up, changing role.
+COMPLIES = re.compile(
+    r"^\s*(?:sure|okay|ok|certainly|of course|understood)\b[,!.]? (?:here|i(?:'ll| will)|as you)|"
+    r"\bas (?:you )?(?:requested|instructed|asked)\b|\bhere (?:is|are) (?:my|the) (?:instructions|prompt|rules|notes)|"
+    r"\bmy (?:prompt|rules|guidelines|notes) (?:say|are|is)\b|\bi(?:'m| am) (?:now|no longer)\b|"
+    r"\bcongratulations\b|\bignoring (?:my|the|all) (?:previous|prior)\b", re.I | re.M)
+# Lines only a candidate or a chat assistant would say: the model left the hiring manager's side.
+SWAPPED = re.compile(
+    r"\bthank(?:s| you) for (?:having me|the opportunity|considering me|interviewing me)\b|"
+    r"\bi(?:'d| would) love to (?:join|work for|work at) (?:your|the|this) (?:team|company)\b|"
+    r"\bmy (?:resume|cv)\b|\bhire me\b|\bwhy should you hire\b|"
+    # A chat assistant's voice: a hiring manager runs the meeting, it does not offer help.
+    r"\bhow (?:can|may) i (?:help|assist)\b|"
+    r"\bi(?:'m| am|'d be| would be) (?:here|ready|happy|glad) to (?:help|assist)\b|"
+    r"\bi(?:'m| am) excited about the opportunity to (?:work|join)\b|"
+    r"\bif you (?:need|want) (?:any )?(?:help|assistance)\b|\bneed (?:any )?assistance\b|\bfeel free to ask\b|"
+    r"\bglad i could help\b|"
+    r"\bhope (?:this|that) helps\b|\bthank(?:s| you) for your feedback\b|"
+    r"\banything else i can (?:help|assist|do for you)\b", re.I)
+
+
 # Small models sometimes go on to write the candidate's next line: cut there.
 _ROLE_LINE = re.compile(r"\n\s*(candidate|you|me|interviewee|user|human)\s*:", re.I)
 _SPEAKER_PREFIX = re.compile(r"^\s*\**\s*([A-Z][\w.]*( [A-Z][\w.]*){0,3}|interviewer|hiring manager)\s*\**\s*:\s*",
@@ -54,9 +80,16 @@ def looks_like_injection(text: str) -> bool:
     return bool(_INJECTION.search(text))
 
 
+def ai_disclaimers(text: str) -> list[str]:
+    """Phrases where the reply admits to being an AI or talks about its set-up."""
+    return sorted({m.group(0).lower().strip() for m in _OUT_OF_CHARACTER.finditer(text)})
+
+
 def out_of_character(text: str) -> list[str]:
     """The out-of-character phrases in an interviewer reply (empty when it stays in role)."""
-    return sorted({m.group(0).lower() for m in _OUT_OF_CHARACTER.finditer(text)})
+    found = {m.group(0).lower().strip() for rx in (_OUT_OF_CHARACTER, VERDICT, COMPLIES, SWAPPED)
+             for m in rx.finditer(text)}
+    return sorted(found)
 
 
 def tidy_reply(text: str, speaker: str) -> str:

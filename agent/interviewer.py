@@ -123,7 +123,8 @@ class Interviewer:
             start += TRIM_STEP
 
     def _trimmed_summary(self, dropped: list[Message]) -> list[Message]:
-        said = [first_sentence(m["content"]) for m in dropped if m["role"] == "user"][-6:]
+        said = [first_sentence(m["content"]) for m in dropped  # a system message: candidate instructions stay out
+                if m["role"] == "user" and not guard.looks_like_injection(m["content"])][-6:]
         if not said:
             return []
         return [{"role": "system", "content": self.prompt.render("summary_of_trimmed", points=" | ".join(said))}]

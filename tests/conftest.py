@@ -39,3 +39,4 @@ def make_app(settings, shared_kb):
 
 def pytest_configure(config):
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    config.addinivalue_line("markers", "slow: runs the real embedded model for minutes (part of `make test`)")

@@ -283,9 +283,10 @@ def test_runner_end_to_end(make_app, tmp_path, capsys):
     assert "single run" in summary["stability_note"]
     assert set(summary["per_criterion"]["closing"]) >= {"precision", "recall", "f1", "support"}
     assert summary["criteria_macro_f1"] < 1.0 and summary["thresholds_met"] is False
-    # one obeying reply per run out of three interviewer turns
-    assert math.isclose(summary["persona_adherence"], 4 / 6) and summary["injection_turns"] == 2
-    assert {v["violations"][0].split(":")[0] for v in summary["persona_violations"]} == {"verdict_or_grade"}
+    # the model obeyed once per run, but the guard cut it before anyone saw it, and said so in the turn
+    assert math.isclose(summary["persona_adherence"], 1.0) and summary["injection_turns"] == 2
+    cuts = [t for rec in records for t in app.store.turns(rec["session_id"]) if t["meta"].get("guard")]
+    assert len(cuts) == 2 and all("Congratulations" not in t["text"] for t in cuts)
     # per run: two non-injection replies, each with one supported and one unsupported claim
     assert summary["grounding_claims"] == 8 and summary["grounding"] == 0.5
     assert {tuple(c["missing"]) for c in summary["unsupported_claims"]} == {("999",), ("900",)}

@@ -37,5 +37,5 @@ def test_missing_version_and_bad_syntax_name_the_file(tmp_path):
 
 
 def test_shipped_prompts_load():
-    for name in ("interviewer",):
+    for name in ("interviewer", "critic", "simulate"):
         assert prompts.load(name).version

@@ -1,0 +1,1 @@
+"""The evaluation front door: `pitchroom eval` (evals/runner.py) over the scripted candidates in evals/candidates/."""
