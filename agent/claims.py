@@ -141,9 +141,10 @@ def check_sentence(sentence: str, quote: Quote, facts: PackFacts, own_names: set
     slots = [s for s in SLOTS if _slot_hit(s, sentence)]
     if not slots and _own_record(sentence, facts):
         return None
-    found = [d for d in details(sentence) if d.value not in own_names and d.value not in facts.company_words]
+    found = [d for d in details(sentence) if d.value not in own_names and d.value not in facts.company_words
+             and not _own_clause(d, sentence, facts)]
     wrong = [d for d in found if not facts.has(d) and _conflicts(d, slots, facts, sentence)]
-    right = [d for d in found if facts.has(d) and _is_company_detail(d, sentence)]
+    right = [d for d in found if facts.has(d)]
     if wrong:
         return _claim(quote, "contradicted", facts, sentence, f"the pack states a different value than "
                       f"{', '.join(d.text for d in wrong)}", slots)
@@ -152,7 +153,8 @@ def check_sentence(sentence: str, quote: Quote, facts: PackFacts, own_names: set
         return _claim(quote, "unsupported", facts, sentence, f"the pack never mentions "
                       f"{', '.join(d.text for d in unknown)}", slots)
     if right:
-        return _claim(quote, "supported", facts, sentence, f"the pack states {', '.join(d.text for d in right)}", slots)
+        return _claim(quote, "supported", facts, sentence, f"the pack states {', '.join(d.text for d in right)}", slots,
+                      right)
     return None
 
 
@@ -189,10 +191,15 @@ def _right_after_slot(d: Detail, slots: list[str], sentence: str) -> bool:
     return False
 
 
-def _is_company_detail(d: Detail, sentence: str) -> bool:
-    # A number right after "I closed/grew..." is the candidate's own record, not a company claim.
-    return d.kind in ("name", "series") or not re.search(r"\b(i|we|my team)\b[^.]{0,40}" + re.escape(d.text),
-                                                          sentence, re.I)
+def _own_clause(d: Detail, sentence: str, facts: PackFacts) -> bool:
+    """A detail in a clause about the candidate's own record ("I grew revenue from $12M to $19M")."""
+    for clause in re.split(r"[,;:]|\band\b|\bwhich\b|\bbut\b", sentence):
+        if d.text in clause:
+            low = clause.lower()
+            mine = re.search(r"\b(i|we|my|our)\b", low) and not re.search(r"\b(i|we) (know|saw|read|noticed|heard)\b", low)
+            theirs = re.search(r"\b(you|your|you're)\b", low) or any(w in low for w in facts.company_words)
+            return bool(mine) and not theirs
+    return False
 
 
 def _own_history(d: Detail, sentence: str) -> bool:
@@ -200,10 +207,17 @@ def _own_history(d: Detail, sentence: str) -> bool:
         bool(re.search(r"\b(i|my|we)\b", sentence, re.I))
 
 
-def _claim(quote: Quote, status: str, facts: PackFacts, sentence: str, reason: str, slots: list[str]) -> Claim:
-    passages = [p for s in slots for p in facts.slot_sentences(s)] or [facts.best_passage(sentence)]
-    section, passage = passages[0]
+def _claim(quote: Quote, status: str, facts: PackFacts, sentence: str, reason: str, slots: list[str],
+           matched: list[Detail] | None = None) -> Claim:
+    stating = [(t, p) for t, p in facts.sentences if matched and any(facts.has(d) and _in(d, p) for d in matched)]
+    passages = stating or [p for s in slots for p in facts.slot_sentences(s)] or [facts.best_passage(sentence)]
+    section, passage = max(passages, key=lambda tp: sum(_in(d, tp[1]) for d in matched or [])) if stating \
+        else passages[0]
     return Claim(quote=quote, status=status, passage=passage, section=section, reason=reason)
+
+
+def _in(d: Detail, passage: str) -> bool:
+    return any((x.kind, x.value) == (d.kind, d.value) for x in details(passage)) or d.text.lower() in passage.lower()
 
 
 def _sentences(text: str) -> list[str]:

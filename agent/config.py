@@ -48,7 +48,8 @@ class Settings(BaseModel):
                 openai_api_key=env.get("OPENAI_API_KEY") or None,
                 model=env.get("PITCHROOM_MODEL") or None,
                 local_model=Path(env["PITCHROOM_LOCAL_MODEL"]) if env.get("PITCHROOM_LOCAL_MODEL") else None,
-                local_threads=int(env.get("PITCHROOM_THREADS") or os.cpu_count() or 2),
+                # One core left free: llama.cpp's spinning threads collapse when the app needs the CPU too.
+                local_threads=int(env.get("PITCHROOM_THREADS") or max(1, (os.cpu_count() or 2) - 1)),
                 chroma_host=env.get("CHROMA_HOST") or None,
                 chroma_port=int(env.get("CHROMA_PORT") or 8000),
                 api_key=env.get("PITCHROOM_API_KEY") or None,

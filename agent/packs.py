@@ -111,6 +111,16 @@ def _check_text(path: Path, text: str) -> str:
     return text
 
 
+def _check_text(path: Path, text: str) -> str:
+    """Pasted or uploaded pack text gets the same limits as a file."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_PACK_BYTES:
+        raise PackError(f"{path}: the pack is {size} bytes; the limit is {MAX_PACK_BYTES}. Trim it.")
+    if "\x00" in text:
+        raise PackError(f"{path}: looks binary (NUL bytes); a pack is a UTF-8 Markdown text file.")
+    return text
+
+
 def _sections(body: str) -> list[Section]:
     found, title, lines = [], None, []
     for line in body.splitlines():

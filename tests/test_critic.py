@@ -162,3 +162,11 @@ def test_facade_stores_the_critique_and_reads_export_files(make_app, tmp_path):
     assert app.critique(str(path)).criteria == result.criteria
     with pytest.raises(UnexpectedCall):
         model.complete([{"role": "user", "content": "x"}], max_tokens=1)
+
+
+def test_the_candidates_own_record_is_not_a_company_claim():
+    export = export_of(["At Stackline I grew regional revenue from $12 million to $19 million, and I can do that "
+                        "for you.", "I know Northwind grew revenue 41% to $86 million in 2025."])
+    result, _ = critique(export, *([{"answer": True, "quote": ""}] * 12))
+    assert [(c.quote.turn, c.status) for c in result.claims] == [(3, "supported")]
+    assert "$86 million" in result.claims[0].passage  # the passage that states the matched detail

@@ -1,19 +1,24 @@
 """The web UI's render helpers and event handlers, called directly over a scripted model."""
 from __future__ import annotations
 
+import argparse
 import json
+import socket
 
 import gradio as gr
 import pytest
 
 from agent.critic import JudgeAnswer
 from agent.errors import ModelUnavailable, NotFound
+from agent.session import Pitchroom
 from agent.schemas import (Claim, CriterionResult, Critique, KeyPointCheck, NoteCheck, NoteCritique, Quote,
                            RoundTone)
 from ui import web_charts as charts
 from ui import web_render as render
+from ui.web import build_ui, main
 from ui.web_flow import Flow, readable_errors
 from ui.web_review import Review
+from ui.web_status import Warmup
 
 HELLO = "Hi Priya, thanks for making time today."
 RESULT = "At Stackline I grew regional revenue from $12 million to $19 million in two years."
@@ -119,7 +124,8 @@ def test_prepare_builds_the_brief_and_keeps_points_the_candidate_typed(make_app)
 # --- interview ----------------------------------------------------------------------------
 def test_start_stores_key_points_and_opens_the_interview(make_app):
     app, _ = make_app()
-    sid, chat, header, tabs, _ = Flow(app).start("northwind-robotics", "", "second", "tough", "- Own Mexico\n\nHit $4.2M\n")
+    points = "- Own Mexico\n\nHit $4.2M\n"
+    sid, chat, header, tabs, _ = Flow(app).start("northwind-robotics", "", "second", "tough", points)
     s = app.store.session(sid)
     assert s["key_points"] == ["Own Mexico", "Hit $4.2M"] and s["difficulty"] == "tough"
     assert chat == [] and tabs.selected == "interview" and "Second round" in header and "Priya Raman" in header
@@ -147,7 +153,8 @@ def test_a_model_failure_keeps_the_typed_text_and_send_again_retries_without_a_d
     app, model = make_app(ModelUnavailable("The model is down; start it."), "Welcome back. Go on.")
     flow = Flow(app)
     sid = flow.start("northwind-robotics", "", "screen", "realistic", "")[0]
-    history, box, status = collect(flow.send(sid, HELLO, []))[-1]
+    with pytest.warns(UserWarning, match="The model is down"):  # the toast the page shows
+        history, box, status = collect(flow.send(sid, HELLO, []))[-1]
     assert box == HELLO and "The model is down; start it." in status and "Traceback" not in status
     assert history == [{"role": "user", "content": HELLO}]  # the line was stored before the call
     history, box, _ = collect(flow.send(sid, box, history))[-1]
@@ -162,10 +169,12 @@ def test_a_rejected_message_is_kept_and_not_stored(make_app, settings):
     flow = Flow(app)
     sid = flow.start("northwind-robotics", "", "screen", "realistic", "")[0]
     long = "word " * settings.max_message_chars
-    _, box, status = collect(flow.send(sid, long, []))[-1]
+    with pytest.warns(UserWarning, match="the limit is 4000"):
+        _, box, status = collect(flow.send(sid, long, []))[-1]
     assert box == long and "the limit is 4000" in status
     assert app.store.turns(sid) == [] and model.calls == []
-    _, box, status = collect(flow.send("", HELLO, []))[-1]
+    with pytest.warns(UserWarning, match="No interview is running"):
+        _, box, status = collect(flow.send("", HELLO, []))[-1]
     assert box == HELLO and "No interview is running" in status
 
 
@@ -239,3 +248,33 @@ def test_follow_up_draft_and_note_check(make_app):
     assert "pr-note-checks" in html and "✗" in html
     with pytest.raises(gr.Error, match="Paste your note"):
         review.check(sid, "  ")
+
+
+# --- the page and the launcher ----------------------------------------------------------
+def test_warmup_reports_ready_and_a_failure_as_text(make_app, settings):
+    app, model = make_app()
+    warm = Warmup(app).start()
+    assert warm.wait(60) and warm.state == "ready" and "Interviewer ready" in warm.html()
+    assert model.calls == []  # warming up opens the model; it asks it nothing
+    missing = settings.model_copy(update={"local_model": settings.data_dir / "nope.gguf"})
+    broken = Warmup(Pitchroom(missing, knowledge=app.knowledge)).start()
+    assert broken.wait(60) and broken.state == "failed"
+    assert "could not start" in broken.html() and "nope.gguf" in broken.html() and "Traceback" not in broken.html()
+
+
+def test_build_ui_has_every_step_and_defaults_to_northwind(make_app):
+    demo = build_ui(make_app()[0], warm=False)
+    ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
+    assert {"pr-pack", "pr-prep-btn", "pr-start-btn", "pr-chat", "pr-end-btn", "crit-chart", "pr-draft-btn",
+            "pr-sessions", "pr-progress"} <= ids
+    pack = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "pr-pack")
+    assert pack.value == "northwind-robotics"
+
+
+def test_main_refuses_a_busy_port_with_a_readable_message(capsys):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        assert main(argparse.Namespace(host="127.0.0.1", port=port, share=False)) == 2
+    assert f"port {port} on 127.0.0.1 is in use" in capsys.readouterr().err

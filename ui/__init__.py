@@ -1,0 +1,1 @@
+"""Front doors: the Gradio web UI (web.py) and the HTTP API (api.py)."""
