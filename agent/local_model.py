@@ -125,9 +125,16 @@ def assemble(spec: ModelSpec, models_dir: Path) -> Path:
     return target
 
 
+def models_dir() -> Path:
+    """Where the built-in model is assembled: shared by every data dir (PITCHROOM_MODELS_DIR overrides)."""
+    override = os.environ.get("PITCHROOM_MODELS_DIR")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pitchroom" / "models"
+    return Path(override).expanduser() if override else cache
+
+
 def default_model_path(settings: Settings) -> Path:
-    """The built-in Qwen GGUF under data_dir/models, assembled on first use."""
-    return assemble(QWEN, settings.data_dir / "models")
+    """The built-in Qwen GGUF, assembled once into the shared models folder on first use."""
+    return assemble(QWEN, models_dir())
 
 
 @functools.lru_cache(maxsize=1)
