@@ -1,7 +1,6 @@
 """The coach: a prep brief before the interview and the thank-you note after it.
 
-All phrasing lives in prompts/coach.yaml and the rules in knowledge/notes/*.yaml; the brief
-and the note checks are deterministic, only the note draft asks the model.
+Phrasing lives in prompts/coach.yaml, rules in knowledge/notes/*.yaml; only the note draft asks the model.
 """
 from __future__ import annotations
 
@@ -108,7 +107,7 @@ def draft_follow_up(model: ChatModel, export: SessionExport, pack: Pack) -> str:
     cfg, limit = p.data["follow_up"], notes.load("notes/follow_up")["limits"]["max_words"]
     tag, who = cfg["tag"], pack.interviewer
     points = [{"label": cfg["labels"][kind], "text": _as_data(text, tag)}
-              for kind, text in session_points(export, pack)]
+              for kind, text in _session_points(export, pack)]
     messages: list[Message] = [
         {"role": "system", "content": p.render("note_system", max_words=cfg["target_words"], tag=tag)},
         {"role": "user", "content": p.render("note_request", first_name=who.name.split()[0], interviewer=who.name,
@@ -127,7 +126,7 @@ def draft_follow_up(model: ChatModel, export: SessionExport, pack: Pack) -> str:
                            "Write the note yourself and check it, or use a larger model.")
 
 
-def session_points(export: SessionExport, pack: Pack) -> list[tuple[str, str]]:
+def _session_points(export: SessionExport, pack: Pack) -> list[tuple[str, str]]:
     """(kind, text) of the 1-2 most specific things in the session: a result, a priority touched, a question."""
     said = [s for _, _, text in export.candidate_turns() for s in _sentences(guard.clean_candidate_text(text))]
     if not said:
@@ -170,10 +169,10 @@ def _ask(model: ChatModel, messages: list[Message], cfg: dict, limit: int) -> st
     if problem:
         raise ModelOutputError(f"The model's follow-up draft is unusable: {problem}. Write the note yourself, "
                                "or set PITCHROOM_LOCAL_MODEL / OPENAI_BASE_URL to a stronger model.")
-    return note if len(words) <= limit else trim_note(note, limit)
+    return note if len(words) <= limit else _trim_note(note, limit)
 
 
-def trim_note(note: str, limit: int) -> str:
+def _trim_note(note: str, limit: int) -> str:
     """Fit `limit` words by dropping whole sentences from the end, filler before numbers, thanks and value."""
     cfg = prompts.load("coach").data
     head, tail = _split_signoff(note, cfg["note_checks"])

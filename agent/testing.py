@@ -46,13 +46,13 @@ class ScriptedModel:
 
     def complete(self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0) -> Completion:
         """Return the next scripted reply."""
-        text = self._next("complete", messages, max_tokens=max_tokens)
+        text = self._next("complete", messages, max_tokens=max_tokens, temperature=temperature)
         return Completion(str(text), Usage(sum(len(m["content"]) // 4 for m in messages), len(str(text)) // 4))
 
     def stream(self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0,
                usage: Usage | None = None) -> Iterator[str]:
         """Yield the next scripted reply word by word."""
-        text = str(self._next("stream", messages, max_tokens=max_tokens))
+        text = str(self._next("stream", messages, max_tokens=max_tokens, temperature=temperature))
         if usage is not None:
             usage.prompt_tokens = sum(len(m["content"]) // 4 for m in messages)
             usage.completion_tokens = len(text.split())

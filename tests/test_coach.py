@@ -217,6 +217,22 @@ def test_long_draft_is_trimmed_at_a_sentence_end_keeping_the_sign_off():
     assert check_note(note, SESSION).passed
 
 
+def test_trimming_drops_filler_before_the_value_and_the_numbers():
+    filler = ("The office looked lovely and the coffee was good. Your colleagues were welcoming from the moment I "
+              "arrived at reception. I especially liked the open layout of the operations floor near the windows. "
+              "The walk from the parking garage gave me a feel for the neighbourhood around Columbus. It reminded "
+              "me of the warehouse district where I started my career many seasons back. The whiteboards full of "
+              "diagrams showed how much the people there care about their craft. Lunch in the cafeteria was a "
+              "pleasant surprise, with fresh salads and soup. The tour ended with a look at the Friday ride-along "
+              "room, which felt like a thoughtful tradition. Overall the visit left a warm impression on me. ")
+    long = ("Dear Jordan,\n\nThank you for meeting with me today. " + filler * 2 + "\n\nI can bring the approach that "
+            "cut touches per load from 4.3 to 2.2 to your automation plan.\n\nBest regards,\nAlex")
+    note = draft_follow_up(ScriptedModel(long), SESSION, pack("lumen-freight"))
+    assert len(note.split()) <= 150 < len(long.split())
+    assert "I can bring the approach" in note and "Thank you for meeting" in note and note.startswith("Dear Jordan,")
+    assert check_note(note, SESSION).passed
+
+
 def test_placeholder_name_line_is_removed():
     note = draft_follow_up(ScriptedModel(GOOD.replace("Alex", "[Your Name]")), SESSION, pack("lumen-freight"))
     assert note.endswith("Best regards,") and "[" not in note
