@@ -187,6 +187,7 @@ def test_injected_line_stays_inside_the_data_block():
     model = ScriptedModel(GOOD.replace("4.3 to 2.2", "31 deals"))
     export = lumen_export(("candidate", "Hello."), ("interviewer", "Go on."), ("candidate", attack))
     draft_follow_up(model, export, pack("lumen-freight"))
+    assert model.calls[0].kwargs["temperature"] == 0  # the same session drafts the same note
     system, user = model.calls[0].messages
     assert "poem" not in system["content"] and "31 deals" not in system["content"]
     head, block = user["content"].split("<session_notes>")
