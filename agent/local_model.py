@@ -1,6 +1,6 @@
 """The embedded chat model: GGUF files from pip packages, served by llama-cpp-python in a subprocess.
 
-`build_chat_model` is the one way the rest of Pitchroom gets a ChatModel, local or remote.
+`agent.backend.build_chat_model` is the one way the rest of Pitchroom gets a ChatModel, local or remote.
 """
 from __future__ import annotations
 
@@ -179,7 +179,7 @@ class LocalServer:
     """A llama-cpp-python OpenAI-compatible server in a subprocess, bound to 127.0.0.1."""
 
     def __init__(self, model: Path, *, log_dir: Path, n_ctx: int = 4096, n_threads: int = 2,
-                 chat_format: str | None = "chatml", cache: bool = True,
+                 chat_format: str | None = "chatml", cache: bool = False,
                  startup_timeout: float = STARTUP_TIMEOUT) -> None:
         """Describe the server; `start()` launches it."""
         self.model, self.log_dir, self.n_ctx, self.n_threads = Path(model), Path(log_dir), n_ctx, n_threads
@@ -199,7 +199,10 @@ class LocalServer:
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
                "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads),
                "--logits_all", "False"]  # True would allocate n_ctx x vocab floats (2.5 GB for Qwen)
-        if self.cache:  # keep KV states of earlier prompts too, not just the last one's prefix
+        # Off by default: llama-cpp-python's RAM cache sizes a saved state by its KV bytes only, but each state
+        # also copies the logits buffer (~300 MB for Qwen), so it never evicts; an eval run grew the server
+        # to 18 GB and the OOM killer ended it. The server still reuses the last prompt's prefix without it.
+        if self.cache:
             cmd += ["--cache", "True", "--cache_type", "ram", "--cache_size", str(CACHE_BYTES)]
         return cmd + (["--chat_format", self.chat_format] if self.chat_format else [])
 
@@ -293,15 +296,3 @@ def shared_server(settings: Settings) -> LocalServer:
                                  n_threads=settings.local_threads, chat_format=chat_format)
             _SERVERS[key] = server.start()
         return server
-
-
-def build_chat_model(settings: Settings) -> ChatModel:
-    """The configured ChatModel: the OPENAI_BASE_URL endpoint if set, else the embedded server."""
-    if settings.openai_base_url:
-        base_url, key, name, json_mode = (settings.openai_base_url, settings.openai_api_key,
-                                          settings.model or "gpt-4o-mini", "json_schema")
-    else:
-        server = shared_server(settings)
-        # llama-cpp-python 0.3.36 accepts only {"type": "json_object", "schema": ...}; json_schema -> HTTP 500
-        base_url, key, name, json_mode = server.base_url, None, server.alias, "json_object"
-    return OpenAIChatModel(base_url, key, name, timeout=settings.request_timeout, json_mode=json_mode)

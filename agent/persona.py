@@ -168,7 +168,7 @@ def entities_in(sentence: str, facts: PackIndex) -> list[str]:
     """Runs of capitalised words that name something (grammar-only capitals are dropped)."""
     found = []
     for m in _CAPS.finditer(sentence):
-        words = [re.sub(r"['’]s$", "", w) for w in m.group(0).split()]
+        words = [re.sub(r"['’]s?$", "", w) for w in m.group(0).split()]  # Robotics' and Robotics's alike
         before = sentence[:m.start()].rstrip()
         if not before or before[-1] in _INITIAL:
             first = words[0].lower()

@@ -30,7 +30,7 @@ class Pitchroom:
     def model(self) -> ChatModel:
         """The chat model (the embedded server starts here, on first use)."""
         if self._model is None:
-            from agent.local_model import build_chat_model
+            from agent.backend import build_chat_model
 
             self._model = build_chat_model(self.settings)
         return self._model

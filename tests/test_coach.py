@@ -265,7 +265,8 @@ def test_draft_needs_something_said(make_app):
 @pytest.mark.timeout(1800)
 def test_real_default_model_drafts_a_note_that_passes_the_checks(tmp_path):
     from agent.config import Settings
-    from agent.local_model import build_chat_model, default_model_path, shared_server
+    from agent.backend import build_chat_model
+    from agent.local_model import default_model_path, shared_server
 
     model_path = default_model_path(Settings.from_env())  # assembled once in the usual data folder
     settings = Settings.from_env({"PITCHROOM_DATA_DIR": str(tmp_path), "PITCHROOM_LOCAL_MODEL": str(model_path),

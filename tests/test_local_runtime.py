@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from pydantic import BaseModel, Field
 
-from agent import embeddings, local_model, tokens
+from agent import backend, embeddings, local_model, tokens
 from agent.config import Settings
 from agent.errors import ConfigError, ModelUnavailable, PitchroomError
 from agent.llm import OpenAIChatModel, Usage
@@ -86,11 +86,11 @@ def test_shipped_small_model_matches_its_pin():
 
 def test_missing_or_invalid_gguf_path_says_how_to_fix(tmp_path):
     with pytest.raises(ConfigError, match="PITCHROOM_LOCAL_MODEL points to .* does not exist"):
-        local_model.build_chat_model(_settings(tmp_path, PITCHROOM_LOCAL_MODEL=str(tmp_path / "nope.gguf")))
+        backend.build_chat_model(_settings(tmp_path, PITCHROOM_LOCAL_MODEL=str(tmp_path / "nope.gguf")))
     text = tmp_path / "notes.txt"
     text.write_text("not a model")
     with pytest.raises(ConfigError, match="not a GGUF file"):
-        local_model.build_chat_model(_settings(tmp_path, PITCHROOM_LOCAL_MODEL=str(text)))
+        backend.build_chat_model(_settings(tmp_path, PITCHROOM_LOCAL_MODEL=str(text)))
     with pytest.raises(ModelUnavailable, match="does not exist.*OPENAI_BASE_URL"):
         local_model.LocalServer(tmp_path / "nope.gguf", log_dir=tmp_path).start()
 
@@ -109,7 +109,7 @@ def test_server_that_dies_while_loading_reports_log_and_fix(tmp_path):
 def test_remote_endpoint_needs_no_local_server(tmp_path):
     settings = _settings(tmp_path, OPENAI_BASE_URL="http://127.0.0.1:9/v1", OPENAI_API_KEY="k")
     before = dict(local_model._SERVERS)
-    model = local_model.build_chat_model(settings)
+    model = backend.build_chat_model(settings)
     assert isinstance(model, OpenAIChatModel)
     assert (model.name, model.base_url, model._json_mode) == ("gpt-4o-mini", "http://127.0.0.1:9/v1", "json_schema")
     assert local_model._SERVERS == before and not (tmp_path / "models").exists()
@@ -128,7 +128,7 @@ class Verdict(BaseModel):
 def smol(tmp_path_factory):
     """A real llama.cpp server on the shipped SmolLM2-135M, via the same path the app uses."""
     settings = _settings(tmp_path_factory.mktemp("smol"), PITCHROOM_LOCAL_MODEL=str(local_model.smollm_path()))
-    model = local_model.build_chat_model(settings)
+    model = backend.build_chat_model(settings)
     server = local_model.shared_server(settings)
     yield model, server
     server.close()
@@ -138,7 +138,7 @@ def smol(tmp_path_factory):
 @pytest.mark.timeout(300)
 def test_local_server_completes_streams_and_structures(smol):
     model, server = smol
-    assert server.base_url.startswith("http://127.0.0.1:") and model._json_mode == "json_object"
+    assert server.base_url.startswith("http://127.0.0.1:") and model._model._json_mode == "json_object"
     assert local_model.shared_server(Settings.from_env({  # same settings -> the same process is reused
         "PITCHROOM_DATA_DIR": "/unused", "PITCHROOM_THREADS": "2",
         "PITCHROOM_LOCAL_MODEL": str(local_model.smollm_path())})) is server
@@ -237,3 +237,18 @@ def test_token_counts_accept_any_text():
     assert tokens.count_tokens("") == 0 and tokens.count_tokens("<|endoftext|>") > 1  # special text is plain
     chat = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi", "name": "ann"}]
     assert tokens.count_messages(chat) == 3 + sum(3 + sum(tokens.count_tokens(v) for v in m.values()) for m in chat) + 1
+
+
+def test_a_dead_embedded_server_is_replaced_on_the_next_call(tmp_path):
+    settings = _settings(tmp_path, PITCHROOM_LOCAL_MODEL=str(local_model.smollm_path()))
+    model = backend.build_chat_model(settings)
+    first = local_model.shared_server(settings)
+    first._proc.kill()  # what the OOM killer or a crash does
+    first._proc.wait(timeout=10)
+    msgs = [{"role": "user", "content": "Say hello."}]
+    with pytest.raises(ModelUnavailable):  # the call under way fails: the caller keeps its line
+        model._model.complete(msgs, max_tokens=4)
+    assert model.complete(msgs, max_tokens=4).text  # the next call starts a new server
+    second = local_model.shared_server(settings)
+    assert second is not first and second.running
+    second.close()
