@@ -198,7 +198,8 @@ class LocalServer:
         cmd = [sys.executable, "-c", LAUNCHER, "--model", str(self.model), "--model_alias", self.alias,
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
                "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads),
-               "--logits_all", "False"]  # True would allocate n_ctx x vocab floats (2.5 GB for Qwen)
+               "--logits_all", "False",  # True would allocate n_ctx x vocab floats (2.5 GB for Qwen)
+               "--interrupt_requests", "False"]  # a queued request must not cut the reply being streamed
         # Off by default: llama-cpp-python's RAM cache sizes a saved state by its KV bytes only, but each state
         # also copies the logits buffer (~300 MB for Qwen), so it never evicts; an eval run grew the server
         # to 18 GB and the OOM killer ended it. The server still reuses the last prompt's prefix without it.

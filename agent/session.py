@@ -1,6 +1,7 @@
 """The facade every front door uses: companies, sessions, turns, rounds, exports."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,30 +26,35 @@ class Pitchroom:
         s = self.settings
         self.packs = PackLibrary(s.knowledge_dir / "companies", s.data_dir / "companies")
         self._ingested: set[str] = set()
+        # The UI's warm-up thread and request threads may open these at once; Chroma breaks if opened twice.
+        self._open_lock = threading.RLock()
 
     @property
     def model(self) -> ChatModel:
         """The chat model (the embedded server starts here, on first use)."""
-        if self._model is None:
-            from agent.backend import build_chat_model
+        with self._open_lock:
+            if self._model is None:
+                from agent.backend import build_chat_model
 
-            self._model = build_chat_model(self.settings)
+                self._model = build_chat_model(self.settings)
         return self._model
 
     @property
     def store(self) -> Store:
         """The session database."""
-        if self._store is None:
-            self._store = Store(self.settings.database_url)
+        with self._open_lock:
+            if self._store is None:
+                self._store = Store(self.settings.database_url)
         return self._store
 
     @property
     def knowledge(self):
         """The Chroma-backed fact store."""
-        if self._kb is None:
-            from agent.knowledge import KnowledgeBase
+        with self._open_lock:
+            if self._kb is None:
+                from agent.knowledge import KnowledgeBase
 
-            self._kb = KnowledgeBase(self.settings)
+                self._kb = KnowledgeBase(self.settings)
         return self._kb
 
     # --- companies -------------------------------------------------------------------------

@@ -246,7 +246,10 @@ def test_api_key_is_required_and_checked(live):
     assert_error(wrong, 401, "unauthorized")
     assert KEY not in wrong.text
     assert srv.call("GET", "/api/v1/companies").status_code == 200
-    schema = requests.get(srv.url + "/openapi.json", timeout=10).json()  # the schema stays open
+    schema = requests.get(srv.url + "/openapi.json", timeout=10).json()  # the schema and docs stay open
+    docs = requests.get(srv.url + "/docs", timeout=10)
+    assert docs.status_code == 200 and "cdn" not in docs.text and "/static-offline-docs/swagger-ui-bundle.js" in docs.text
+    assert requests.get(srv.url + "/static-offline-docs/swagger-ui-bundle.js", timeout=10).status_code == 200
     assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=srv.url + "/v1", api_key="wrong", max_retries=0).models.list()
