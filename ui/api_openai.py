@@ -220,7 +220,8 @@ def _usage(app, sid: str) -> CompletionUsage:
 
 
 STREAM_DOC = {"responses": {"200": {"content": {"text/event-stream": {"schema": {
-    "type": "string", "description": "OpenAI chunks as `data: {...}` lines, ending with `data: [DONE]`."}}}}}}
+    "type": "object", "description": "OpenAI chunks as `data: {...}` lines, ending with `data: [DONE]`.",
+    "required": ["data"], "properties": {"data": {"type": "string"}}}}}}}}
 
 
 @router.post("/chat/completions", response_model=ChatCompletion, responses=responses(404, 409),

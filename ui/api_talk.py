@@ -22,8 +22,10 @@ from ui.api_routes import CompanyId, Facade, ModelGate, SessionId, gate, turn_ou
 router = APIRouter(prefix="/api/v1")
 log = logging.getLogger("pitchroom.api")
 Gate = Annotated[ModelGate, Depends(gate)]
-STREAM_DOC = {"responses": {"200": {"content": {"text/event-stream": {
-    "schema": {"type": "string", "description": SSE_DOC}}}}}}
+# Each event as schemathesis and SSE clients see it: an event name and its data line.
+STREAM_DOC = {"responses": {"200": {"content": {"text/event-stream": {"schema": {
+    "type": "object", "description": SSE_DOC, "required": ["data"],
+    "properties": {"event": {"type": "string", "enum": ["token", "done", "error"]}, "data": {"type": "string"}}}}}}}}
 
 
 def wants_stream(flag: bool, request: Request) -> bool:
