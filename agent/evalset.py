@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agent import notes
 from agent.errors import InputRejected, PitchroomError
+from agent.files import read_capped
 
 MAX_FILE_BYTES = 200_000
 
@@ -169,12 +170,7 @@ def candidate_files(paths: Iterable[Path | str]) -> list[Path]:
 
 
 def _read(path: Path) -> dict:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CandidateFileError(f"{path}: cannot read the file: {exc.strerror}.") from exc
-    if len(raw) > MAX_FILE_BYTES:
-        raise CandidateFileError(f"{path}: {len(raw)} bytes; a candidate file may be at most {MAX_FILE_BYTES}.")
+    raw = read_capped(path, MAX_FILE_BYTES, CandidateFileError, "candidate file")
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from agent.errors import NotFound, PackError
+from agent.files import read_capped
 
 MAX_PACK_BYTES = 512_000
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
@@ -84,12 +85,7 @@ def parse_pack(path: Path, text: str | None = None) -> Pack:
 
 
 def _read(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PackError(f"{path}: cannot read the pack: {exc.strerror}.") from exc
-    if len(data) > MAX_PACK_BYTES:
-        raise PackError(f"{path}: the pack is {len(data)} bytes; the limit is {MAX_PACK_BYTES}. Trim it.")
+    data = read_capped(path, MAX_PACK_BYTES, PackError, "pack")
     if b"\x00" in data:
         raise PackError(f"{path}: looks binary (NUL bytes); a pack is a UTF-8 Markdown text file.")
     try:

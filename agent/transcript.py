@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from agent.errors import InputRejected
+from agent.files import read_capped
 
 FORMAT = "pitchroom.session/1"
 MAX_EXPORT_BYTES = 5_000_000
@@ -58,12 +59,7 @@ class SessionExport(BaseModel, extra="forbid"):
 
 def load_export(path: Path) -> SessionExport:
     """Read and validate a session export file, naming the file and the first problem."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputRejected(f"{path}: cannot read the transcript: {exc.strerror}.") from exc
-    if len(raw) > MAX_EXPORT_BYTES:
-        raise InputRejected(f"{path}: {len(raw)} bytes; a transcript may be at most {MAX_EXPORT_BYTES} bytes.")
+    raw = read_capped(path, MAX_EXPORT_BYTES, InputRejected, "transcript")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # RecursionError: deep nesting
