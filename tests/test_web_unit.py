@@ -116,9 +116,10 @@ def test_prepare_builds_the_brief_and_keeps_points_the_candidate_typed(make_app)
     flow = Flow(make_app()[0])
     html, points, tabs = flow.prepare("northwind-robotics", "", "")
     assert "Three points to get across" in html and "Counter:" in html and tabs.selected == "prep"
-    assert len(points.splitlines()) == 3
+    # the brief's prompts are a hint only: the critic must judge the candidate's own points, not ours
+    assert points.value == "" and len(points.placeholder.splitlines()) == 4
     _, kept, _ = flow.prepare("northwind-robotics", "", "My own point")
-    assert kept == "My own point"
+    assert kept.value == "My own point"
 
 
 # --- interview ----------------------------------------------------------------------------

@@ -76,14 +76,14 @@ class Flow:
 
     # --- preparation ---------------------------------------------------------------------
     def prepare(self, pack_id: str | None, role: str, points: str, progress=gr.Progress()):
-        """Build the prep brief; prefill the key points box unless the candidate already wrote some."""
+        """Build the prep brief; offer its key points as a hint (the critic checks only what you write)."""
         if not pack_id:
             raise gr.Error("Pick a company first.")
         progress(0.3, desc="Reading the company pack and building your brief…")
         with readable_errors():
             brief = self.app.prep_brief(pack_id, (role or "").strip() or None)
-        keep = points if (points or "").strip() else "\n".join(brief.key_points)
-        return render.prep_brief_html(brief), keep, gr.Tabs(selected="prep")
+        hint = "Write your own, in your words. Prompts from the brief:\n" + "\n".join(brief.key_points)
+        return render.prep_brief_html(brief), gr.Textbox(value=points or "", placeholder=hint), gr.Tabs(selected="prep")
 
     def start(self, pack_id: str | None, role: str, round_name: str, difficulty: str, points: str,
               progress=gr.Progress()):
