@@ -117,7 +117,9 @@ def whole_session(page, url: str, settings: Settings) -> None:
     brief = page.locator("#pr-brief")
     brief.wait_for(timeout=60_000)
     assert "Three points to get across" in brief.inner_text() and "Counter:" in brief.inner_text()
-    assert len(page.input_value("#pr-points textarea").splitlines()) == 3
+    points = page.locator("#pr-points textarea")
+    assert points.input_value() == "" and "Show that you" in points.get_attribute("placeholder")
+    points.fill("I grew a distributor territory from $2M to $5M\nI sell in Spanish every day")
     shot(page, "02-prepare")
     # --- interview: three messages, each answered by a streamed reply bubble ------------------
     page.click("#pr-start-btn")
