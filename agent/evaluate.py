@@ -108,7 +108,8 @@ class Evaluation:
         latency = time.perf_counter() - t0
         meta = self.app.store.turns(sid, round_idx)[-1]["meta"]
         return {"round": r, "round_name": name, "candidate": say, "reply": reply, "latency_s": round(latency, 3),
-                "prompt_tokens": meta.get("prompt_tokens") or None,  # 0: the server reported no usage
+                # The interviewer falls back to its own count when the server reports no usage; keep only real ones.
+                "prompt_tokens": meta.get("prompt_tokens") if meta.get("prompt_tokens_source") == "server" else None,
                 "prompt_tokens_est": meta.get("prompt_tokens_est"),
                 "completion_tokens": meta.get("completion_tokens"), "first_token_s": meta.get("first_token_s"),
                 "plan": meta.get("plan"), "guard": meta.get("guard"),
