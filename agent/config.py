@@ -28,7 +28,9 @@ class Settings(BaseModel):
     chroma_host: str | None = Field(None, description="Chroma server host; unset means embedded Chroma.")
     chroma_port: int = Field(8000, description="Chroma server port.")
     api_key: str | None = Field(None, description="Bearer key the HTTP API requires.")
-    context_budget: int = Field(1400, description="Prompt token budget per interviewer turn.")
+    # ~930 prompt tokens + a reply: the persona, the facts and about five exchanges. Larger budgets make long
+    # interviews slower on a CPU (every trim re-reads more), without the 1.5B model using the extra history.
+    context_budget: int = Field(1050, description="Prompt token budget per interviewer turn.")
     reply_tokens: int = Field(120, description="Max tokens of one interviewer reply.")
     request_timeout: float = Field(120.0, description="Seconds before a model call is abandoned.")
     max_message_chars: int = Field(4000, description="Longest candidate message accepted.")
@@ -53,7 +55,7 @@ class Settings(BaseModel):
                 chroma_host=env.get("CHROMA_HOST") or None,
                 chroma_port=int(env.get("CHROMA_PORT") or 8000),
                 api_key=env.get("PITCHROOM_API_KEY") or None,
-                context_budget=int(env.get("PITCHROOM_CONTEXT_BUDGET") or 1400),
+                context_budget=int(env.get("PITCHROOM_CONTEXT_BUDGET") or 1050),
                 request_timeout=float(env.get("PITCHROOM_TIMEOUT") or 120),
             )
         except ValueError as exc:
