@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from agent import notes
+from agent import guard, notes
 from agent.claims import PackFacts, details, sentences
 from agent.schemas import Claim, Quote
 
@@ -70,7 +70,10 @@ def split_lines(candidate_turns: list[tuple[int, int, str]]) -> list[Line]:
     for r, t, text in candidate_turns:
         nth = seen.get(r, 0)
         seen[r] = nth + 1
-        lines += [Line(r, t, s, nth, per_round[r]) for s in sentences(text)]
+        # A turn that tries to instruct a model is not part of the interview: it earns and costs nothing.
+        said = sentences(text)
+        if not any(guard.looks_like_injection(s) for s in said):
+            lines += [Line(r, t, s, nth, per_round[r]) for s in said]
     return lines
 
 

@@ -25,6 +25,9 @@ _INJECTION = re.compile("|".join([
     r"(olvida|ignora)[^.]{0,20}instrucciones", r"(oublie|ignore)[^.]{0,20}instructions", r"vergiss[^.]{0,20}anweisungen",
     r"\bas an ai\b", r"language model", r"you got the job", r"you'?re hired", r"offer (me|the candidate) the job",
 ]), re.I | re.M)
+# A forged chat turn in research is dropped whole, words and all; then comments and stray tokens.
+_FORGED_TURN = re.compile(r"<\|im_start\|>.*?(?:<\|im_end\|>|\Z)|\[INST\].*?(?:\[/INST\]|\Z)|<<SYS>>.*?(?:<</SYS>>|\Z)"
+                          r"|<s>.*?(?:</s>|\Z)", re.S)
 _RESEARCH_NOISE = re.compile(r"<!--.*?-->|\[//\]: #[^\n]*|<\|[^|>]{0,40}\|>", re.S)
 _OUT_OF_CHARACTER = re.compile(
     r"\bas an ai\b|\bai (language )?model\b|\blanguage model\b|\bi'?m (just )?an? (ai|assistant|chatbot)\b|"
@@ -65,12 +68,12 @@ _SPEAKER_PREFIX = re.compile(r"^\s*\**\s*([A-Z][\w.]*( [A-Z][\w.]*){0,3}|intervi
 
 def clean_candidate_text(text: str) -> str:
     """Strip chat-template control tokens so a message cannot forge a turn."""
-    return _CONTROL.sub(" ", text).strip()
+    return _CONTROL.sub(" ", _FORGED_TURN.sub(" ", text)).strip()  # a forged turn goes whole, words too
 
 
 def clean_fact(text: str) -> str:
     """Research text as pure data: drop hidden comments, control tokens and sentences that instruct a model."""
-    text = _CONTROL.sub(" ", _RESEARCH_NOISE.sub(" ", text))  # [INST], <<SYS>>, </s> too, not only <|...|>
+    text = _CONTROL.sub(" ", _RESEARCH_NOISE.sub(" ", _FORGED_TURN.sub(" ", text)))  # forged turns go whole, words too
     kept = [s for s in re.split(r"(?<=[.!?])\s+", text) if not looks_like_injection(s)]
     return " ".join(kept).strip()
 

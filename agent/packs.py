@@ -95,21 +95,11 @@ def _read(path: Path) -> str:
 
 
 def _check_text(path: Path, text: str) -> str:
-    """The limits `_read` applies to a file, applied to uploaded text (it is written to disk as UTF-8)."""
-    try:
+    """Pasted or uploaded pack text gets the same limits as a file."""
+    try:  # strict: a lone surrogate (e.g. "\ud800" in a JSON upload) would fail later, half-way through the write
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError as exc:
         raise PackError(f"{path}: the text is not valid Unicode (position {exc.start}); save it as UTF-8.") from exc
-    if size > MAX_PACK_BYTES:
-        raise PackError(f"{path}: the pack is {size} bytes; the limit is {MAX_PACK_BYTES}. Trim it.")
-    if "\x00" in text:
-        raise PackError(f"{path}: looks binary (NUL bytes); a pack is a UTF-8 Markdown text file.")
-    return text
-
-
-def _check_text(path: Path, text: str) -> str:
-    """Pasted or uploaded pack text gets the same limits as a file."""
-    size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_PACK_BYTES:
         raise PackError(f"{path}: the pack is {size} bytes; the limit is {MAX_PACK_BYTES}. Trim it.")
     if "\x00" in text:

@@ -1,0 +1,1 @@
+"""Benchmarks: `pitchroom bench [NAME] [--quick]` writes bench/results/<name>.json and one line each."""
