@@ -127,5 +127,6 @@ def test_the_run_reached_real_sessions_and_the_model(live_api):
     _, sessions, app = live_api
     methods = {call.method for call in app.model.calls}
     assert {"stream", "complete"} <= methods, methods  # interviewer turns and follow-up drafts
-    assert len(app.store.turns(sessions[0])) > 2 * len(LINES)  # generated messages were stored
+    # generated messages were stored in real sessions (which seeded session a draw hits varies with its id)
+    assert sum(len(app.store.turns(s)) for s in sessions) > 2 * len(LINES) * len(sessions)
     assert app.latest_critique(sessions[1]) is not None
