@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from agent import persona, prompts
+from agent import grounding, persona, prompts
 from agent.config import Settings
 from agent.errors import ConfigError
 from agent.evalset import Candidate
@@ -134,8 +134,8 @@ class Evaluation:
             checks = persona.check_session(rounds, self.leaks, _injection_labels(cand, rounds))
             record["persona"] = [{"round": c.round, "turn": c.turn, "reply": c.reply, "after_injection":
                                   c.after_injection, "violations": c.violations} for c in checks]
-            facts = persona.PackIndex(self.app.company(cand.company))
-            record["grounding"] = [vars(g) for g in persona.session_grounding(rounds, facts)]
+            facts = grounding.PackIndex(self.app.company(cand.company))
+            record["grounding"] = [vars(g) for g in grounding.session_grounding(rounds, facts)]
         except Exception as exc:  # noqa: BLE001 - keep the run's record even if the checks cannot run
             record["error"] = record["error"] or f"{type(exc).__name__} while checking the transcript: {exc}"
 

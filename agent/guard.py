@@ -6,6 +6,7 @@ and what the evals count are one definition.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # Chat-template control tokens would let a message forge a system turn on a local model.
 _CONTROL = re.compile(r"<\|[^|>]{0,40}\|>|</?s>|\[/?INST\]|<<SYS>>|<</SYS>>", re.I)
@@ -110,12 +111,11 @@ def has_role_line(text: str) -> bool:
     return bool(_ROLE_LINE.search(text))
 
 
-def cut_out_of_character(text: str) -> str:
-    """Keep the sentences before the first out-of-character one."""
-    sentences = re.split(r"(?<=[.!?])\s+", text)
+def cut_sentences(text: str, bad: Callable[[str], list[str]]) -> str:
+    """Keep the sentences before the first one `bad` objects to."""
     kept = []
-    for sentence in sentences:
-        if out_of_character(sentence):
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if bad(sentence):
             break
         kept.append(sentence)
     return " ".join(kept).strip()

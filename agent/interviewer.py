@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,8 +146,9 @@ class Interviewer:
         result.meta.update(plan=plan.kind, doubt=plan.doubt, facts=facts, prompt_tokens_est=count_messages(msgs))
         # A reaction is one sentence: a small cap keeps it short and fast; answers get the full budget.
         cap = self.reply_tokens if plan.kind in ("answer", "answer_only", "close") else self.reply_tokens // 3
+        invented = _invented_figures(ctx)
         yield from _GuardedStream(self.model.stream(msgs, max_tokens=cap, usage=usage),
-                                  ctx.pack.interviewer.name, plan, result)
+                                  ctx.pack.interviewer.name, plan, result, invented)
         if plan.question:  # the manager's agenda: asked in the persona's words from the question bank
             yield f" {plan.question}" if result.text else plan.question
             result.text = f"{result.text} {plan.question}".strip()
@@ -158,39 +159,55 @@ class Interviewer:
 
 
 class _GuardedStream:
-    """Yields model text with a short hold-back, cutting it where it would leave the character."""
+    """Yields model text with a short hold-back, cutting it where it would leave the character or invent a figure."""
 
     HOLD = 48  # longer than any guarded phrase, so nothing unsafe is shown before it is checked
 
-    def __init__(self, pieces: Iterator[str], speaker: str, plan: Plan, result: Reply) -> None:
-        self.pieces, self.speaker, self.plan, self.result = pieces, speaker, plan, result
+    def __init__(self, pieces: Iterator[str], speaker: str, plan: Plan, result: Reply,
+                 invented: Callable[[str], list[str]] = lambda text: []) -> None:
+        self.pieces, self.speaker, self.plan, self.result, self.invented = pieces, speaker, plan, result, invented
 
     def __iter__(self) -> Iterator[str]:
-        raw, shown, cut = "", "", False
+        raw, shown, why = "", "", None
         for piece in self.pieces:
             raw += piece
-            text, cut = self._clean(raw)
-            if cut:
+            text, why = self._clean(raw, final=False)
+            if why:
                 break
             if len(text) - self.HOLD > len(shown):
                 yield text[len(shown):len(text) - self.HOLD]
                 shown = text[:len(text) - self.HOLD]
-        text, cut = self._clean(raw)
-        if cut and not text.startswith(shown):
+        text, why = self._clean(raw, final=True)
+        if why and not text.startswith(shown):
             text = shown  # part of the cut sentence was already shown: keep exactly that
-        if cut:
-            self.result.meta["guard"] = "cut text that left the character"
+        if why:
+            self.result.meta["guard"] = why
         if not text and not self.plan.question:
             text = "Thanks for your time today; we'll be in touch about next steps."
             self.result.meta["guard"] = "empty reply replaced by a plain close"
         yield text[len(shown):]
         self.result.text = text
 
-    def _clean(self, raw: str) -> tuple[str, bool]:
+    def _clean(self, raw: str, final: bool) -> tuple[str, str | None]:
+        """The reply so far, cut where needed, and why it was cut (None: nothing cut)."""
         text = guard.tidy_reply(raw, self.speaker)
         if guard.out_of_character(text):
-            return guard.cut_out_of_character(text), True
-        return text, guard.has_role_line(raw)
+            return guard.cut_sentences(text, guard.out_of_character), "cut text that left the character"
+        # Mid-stream a trailing number may be unfinished ("$8" of "$86"): judge it once it is complete.
+        if self.invented(text if final else _TRAILING_NUMBER.sub("", text)):
+            return guard.cut_sentences(text, self.invented), "cut a figure the research does not state"
+        return text, "cut a line written for the other side" if guard.has_role_line(raw) else None
+
+
+_TRAILING_NUMBER = re.compile(r"\$?[\d][\d,.]*$")
+
+
+def _invented_figures(ctx: TurnContext) -> Callable[[str], list[str]]:
+    """A check for figures about the company that neither the pack nor this conversation contains."""
+    from agent.grounding import PackIndex, invented_numbers
+
+    facts, echo = PackIndex(ctx.pack), "\n".join([ctx.earlier] + [t["text"] for t in ctx.history])
+    return lambda text: invented_numbers(text, facts, echo)
 
 
 def answerable(pack: Pack, question: str, hits: list) -> bool:

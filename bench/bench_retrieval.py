@@ -38,7 +38,8 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, queries: int 
     sizes = sizes or (QUICK_SIZES if quick else SIZES)
     texts = corpus(max(sizes))
     vectors = cached_embeddings(texts[:max(sizes)]) if max(sizes) > min(sizes) else None
-    rows = [_measure(mode, n, texts, vectors if n > min(sizes) else None, queries) for mode in modes for n in sizes]
+    rows = [_measure(mode, n, texts, vectors[:n] if vectors is not None and n > min(sizes) else None, queries)
+            for mode in modes for n in sizes]
     largest = {r["mode"]: r for r in rows if r["chunks"] == max(sizes)}
     result = {
         "query_p50_ms": {m: r["query_p50_ms"] for m, r in largest.items()},
@@ -57,12 +58,14 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, queries: int 
 
 
 def corpus(n: int) -> list[str]:
-    """n distinct, pack-like chunks: a few real pack sentences under a numbered company name."""
+    """n distinct chunks shaped like chunk_pack's: two real pack sentences, cut at its character limit."""
+    from agent.knowledge import CHUNK_WORDS
+
     sentences = [s for p in sorted((ROOT / "knowledge/companies").glob("*.md"))
                  for s in re.split(r"(?<=[.!?])\s+", p.read_text(encoding="utf-8").split("\n---\n", 1)[-1])
                  if len(s.split()) > 5 and not s.startswith("#")]
     rng = random.Random(7)
-    return [f"Company {i % 997} note {i}: " + " ".join(rng.sample(sentences, 3)) for i in range(n)]
+    return [(f"Company {i % 997} note {i}: " + " ".join(rng.sample(sentences, 2)))[:CHUNK_WORDS * 6] for i in range(n)]
 
 
 def cached_embeddings(texts: list[str], block: int = 5_000) -> np.ndarray:

@@ -150,3 +150,42 @@ def test_a_question_the_pack_covers_gets_the_fact(make_app):
     say_all(app, sid, ["Hi.", "Who runs the Monterrey office?"])
     assert "Sofía Guerrero" in model.calls[-1].messages[-1]["content"]
     assert app.store.turns(sid)[-1]["meta"]["plan"] == "answer"
+
+
+def test_invented_figure_is_cut_and_marked(make_app):
+    # the pack states no salary: a range the model makes up must not reach the candidate or the store
+    app, model = make_app("Hello.", "Our range for this role is $150,000 to $180,000. We move fast here.")
+    sid = app.start("northwind-robotics")
+    app.reply(sid, "Hi Priya.")
+    text = app.reply(sid, "I have ten years in robotics sales. What does the role pay?")
+    stored = app.store.turns(sid)[-1]
+    assert "150,000" not in text and "180,000" not in text and stored["text"] == text
+    assert stored["meta"]["guard"] == "cut a figure the research does not state"
+
+
+def test_figures_from_the_pack_or_the_candidate_pass(make_app):
+    reply = "Revenue was $86 million last year, up 41%, and your 40 go-lives would fit our pace."
+    app, model = make_app("Hello.", reply)
+    sid = app.start("northwind-robotics")
+    app.reply(sid, "Hi Priya.")
+    text = app.reply(sid, "I led 40 go-lives last year across three regions.")
+    assert text.startswith(reply) and "guard" not in app.store.turns(sid)[-1]["meta"]
+
+
+@pytest.mark.parametrize("pieces, cut", [
+    (["We are about 4", "2", "0 people across our", " sites, growing fast", " in every region we serve."], False),
+    (["We are about 5", "1", "0 people across our", " sites, growing fast", " in every region we serve."], True),
+])
+def test_figures_split_across_tokens_are_judged_whole(pieces, cut):
+    # Qwen streams digits one token at a time: "4" of "420" must not look like an invented "4"
+    from agent.interviewer import Plan, Reply, TurnContext, _GuardedStream, _invented_figures
+    from agent.packs import parse_pack
+    from tests.conftest import ROOT
+
+    pack = parse_pack(ROOT / "knowledge" / "companies" / "northwind-robotics.md")
+    ctx = TurnContext(pack, "screen", "realistic", [{"role": "candidate", "text": "How big is the team?"}])
+    result = Reply()
+    shown = "".join(_GuardedStream(iter(pieces), pack.interviewer.name, Plan("answer", "", "Next?"), result,
+                                   _invented_figures(ctx)))
+    assert shown == result.text
+    assert (result.text == "") is cut and ("guard" in result.meta) is cut
