@@ -179,14 +179,18 @@ class Pitchroom:
     # --- after the interview -------------------------------------------------------------
     def critique(self, ref: str) -> Critique:
         """Judge a session id or an export file; a stored session also stores the critique."""
-        from agent.critic import Critic
-
         export = self.load_transcript(ref)
-        pack = self.company(self._pack_ref(export))
-        critique = Critic(lambda: self.model, self.knowledge, self.settings).critique(export, pack)
+        critique = self.critique_export(export)
         if not Path(ref).suffix and self._has_session(export.id):
             self.store.save_critique(export.id, critique.model_dump(), critique.prompt_version, critique.model)
         return critique
+
+    def critique_export(self, export: SessionExport) -> Critique:
+        """Judge a validated transcript (from any source); nothing is stored."""
+        from agent.critic import Critic
+
+        pack = self.company(self._pack_ref(export))
+        return Critic(lambda: self.model, self.knowledge, self.settings).critique(export, pack)
 
     def latest_critique(self, sid: str) -> Critique | None:
         """The newest stored critique of a session."""

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -119,11 +117,8 @@ def critique_export(body: SessionExport, app: Facade, model_gate: Gate) -> Criti
     export = parse_export(body.model_dump(), "request body")
     if not ID_RE.match(export.company.id):
         raise InputRejected("request body: field `company.id` must be a pack id (lowercase letters, digits, dashes).")
-    with tempfile.TemporaryDirectory(prefix="pitchroom-critique-") as tmp:
-        path = Path(tmp) / "transcript.json"  # the facade critiques a session id or an export file
-        path.write_text(export.model_dump_json(), encoding="utf-8")
-        with model_gate.hold():
-            return app.critique(str(path))
+    with model_gate.hold():
+        return app.critique_export(export)
 
 
 @router.get("/companies/{company_id}/prep", response_model=PrepBrief, tags=["prep"], responses=responses(404))
