@@ -90,9 +90,11 @@ def test_company_may_be_a_pack_path_relative_to_the_candidate_file(tmp_path):
         load_candidate(write(tmp_path, "d.yaml", BASE.replace("northwind-robotics", "packs/nope.md")), PACKS.path_of)
 
 
-def test_public_set_loads_and_persona_files_need_simulate(tmp_path):
+def test_public_and_heldout_sets_load_and_persona_files_need_simulate(tmp_path):
     public = load_candidates([ROOT / "evals" / "candidates"], PACKS.path_of)
     assert len(public) >= 16 and len({c.id for c in public}) == len(public)
+    heldout = load_candidates([ROOT / "evals" / "heldout"], PACKS.path_of)
+    assert len(heldout) >= 9 and not {c.id for c in heldout} & {c.id for c in public}  # kept apart
     sim = load_candidate(write(tmp_path, "p.yaml", "id: p\ncompany: lumen-freight\npersona: A shy analyst.\n"),
                          PACKS.path_of)
     assert sim.persona.description == "A shy analyst." and sim.round_names() == ["screen"]
