@@ -10,6 +10,7 @@ from agent import guard
 from agent.llm import ChatModel, Message, Usage
 from agent.packs import Pack
 from agent.prompts import PromptFile
+from agent.replystream import GuardedStream
 from agent.tokens import count_messages
 
 # Old turns are dropped eight messages (four exchanges) at a time: the prompt prefix then stays the
@@ -147,8 +148,8 @@ class Interviewer:
         # A reaction is one sentence: a small cap keeps it short and fast; answers get the full budget.
         cap = self.reply_tokens if plan.kind in ("answer", "answer_only", "close") else self.reply_tokens // 3
         invented = _invented_figures(ctx)
-        yield from _GuardedStream(self.model.stream(msgs, max_tokens=cap, usage=usage),
-                                  ctx.pack.interviewer.name, plan, result, invented)
+        yield from GuardedStream(self.model.stream(msgs, max_tokens=cap, usage=usage),
+                                 ctx.pack.interviewer.name, plan.question, result, invented, cap)
         if plan.question:  # the manager's agenda: asked in the persona's words from the question bank
             yield f" {plan.question}" if result.text else plan.question
             result.text = f"{result.text} {plan.question}".strip()
@@ -156,50 +157,6 @@ class Interviewer:
         result.meta.update(prompt_tokens=usage.prompt_tokens or result.meta["prompt_tokens_est"],
                            prompt_tokens_source="server" if usage.prompt_tokens else "tiktoken",
                            completion_tokens=usage.completion_tokens, first_token_s=usage.first_token_s)
-
-
-class _GuardedStream:
-    """Yields model text with a short hold-back, cutting it where it would leave the character or invent a figure."""
-
-    HOLD = 48  # longer than any guarded phrase, so nothing unsafe is shown before it is checked
-
-    def __init__(self, pieces: Iterator[str], speaker: str, plan: Plan, result: Reply,
-                 invented: Callable[[str], list[str]] = lambda text: []) -> None:
-        self.pieces, self.speaker, self.plan, self.result, self.invented = pieces, speaker, plan, result, invented
-
-    def __iter__(self) -> Iterator[str]:
-        raw, shown, why = "", "", None
-        for piece in self.pieces:
-            raw += piece
-            text, why = self._clean(raw, final=False)
-            if why:
-                break
-            if len(text) - self.HOLD > len(shown):
-                yield text[len(shown):len(text) - self.HOLD]
-                shown = text[:len(text) - self.HOLD]
-        text, why = self._clean(raw, final=True)
-        if why and not text.startswith(shown):
-            text = shown  # part of the cut sentence was already shown: keep exactly that
-        if why:
-            self.result.meta["guard"] = why
-        if not text and not self.plan.question:
-            text = "Thanks for your time today; we'll be in touch about next steps."
-            self.result.meta["guard"] = "empty reply replaced by a plain close"
-        yield text[len(shown):]
-        self.result.text = text
-
-    def _clean(self, raw: str, final: bool) -> tuple[str, str | None]:
-        """The reply so far, cut where needed, and why it was cut (None: nothing cut)."""
-        text = guard.tidy_reply(raw, self.speaker)
-        if guard.out_of_character(text):
-            return guard.cut_sentences(text, guard.out_of_character), "cut text that left the character"
-        # Mid-stream a trailing number may be unfinished ("$8" of "$86"): judge it once it is complete.
-        if self.invented(text if final else _TRAILING_NUMBER.sub("", text)):
-            return guard.cut_sentences(text, self.invented), "cut a figure the research does not state"
-        return text, "cut a line written for the other side" if guard.has_role_line(raw) else None
-
-
-_TRAILING_NUMBER = re.compile(r"\$?[\d][\d,.]*$")
 
 
 def _invented_figures(ctx: TurnContext) -> Callable[[str], list[str]]:

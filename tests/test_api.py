@@ -163,19 +163,19 @@ def test_session_lifecycle_and_message(live):
 
 
 def test_message_streams_as_server_sent_events(live):
-    srv = live("Fine. What did you sell last year?", "And how big was the team?")
+    srv = live("Fine. Good to meet you today.", "And that team sounds big.")
     sid = srv.session()
     r = srv.call("POST", f"/api/v1/sessions/{sid}/messages", json={"text": "Hello there.", "stream": True})
     assert r.headers["content-type"].startswith("text/event-stream")
     events = sse_events(r)
     tokens = [d["text"] for name, d in events if name == "token"]
-    assert len(tokens) > 1 and "".join(tokens).startswith("Fine. What did you sell last year?")
+    assert len(tokens) > 1 and "".join(tokens).startswith("Fine. Good to meet you today.")
     assert events[-1][0] == "done" and events[-1][1]["turn"]["idx"] == 1
     assert events[-1][1]["reply"] == "".join(tokens) == srv.stored(sid)[1][1]
     by_accept = srv.call("POST", f"/api/v1/sessions/{sid}/messages", json={"text": "Conveyors."},
                          headers={"Accept": "text/event-stream"})
     done = sse_events(by_accept)[-1][1]["reply"]
-    assert done.startswith("And how big was the team?")
+    assert done.startswith("And that team sounds big.")
     assert srv.stored(sid)[-2:] == [("candidate", "Conveyors."), ("interviewer", done)]
 
 

@@ -15,7 +15,7 @@ from ui.api_server import BackgroundServer
 
 # --- scripted model -------------------------------------------------------------------
 def test_openai_models_and_a_conversation_carried_by_messages(live):
-    srv = live("Welcome. Tell me about yourself.", "What was your quota?", "Why Pittsburgh?")
+    srv = live("Welcome, good to meet you.", "Conveyors are a solid market.", "Robots, noted.")
     client = openai.OpenAI(base_url=srv.url + "/v1", api_key="unused", max_retries=0)
     ids = [m.id for m in client.models.list()]
     assert "hiring-manager/northwind-robotics" in ids and "hiring-manager/lumen-freight/final/tough" in ids
@@ -26,7 +26,7 @@ def test_openai_models_and_a_conversation_carried_by_messages(live):
     raw = client.chat.completions.with_raw_response.create(model=model, messages=history)
     first, sid = raw.parse(), raw.headers["x-pitchroom-session"]
     welcome = first.choices[0].message.content
-    assert welcome.startswith("Welcome. Tell me about yourself.") and first.object == "chat.completion"
+    assert welcome.startswith("Welcome, good to meet you.") and first.object == "chat.completion"
     assert first.usage.total_tokens == first.usage.prompt_tokens + first.usage.completion_tokens > 0
     session = srv.app.store.session(sid)
     assert (session["company_id"], session["difficulty"], srv.app.store.rounds(sid)[0]["name"]) == \
@@ -45,19 +45,19 @@ def test_openai_models_and_a_conversation_carried_by_messages(live):
     assert new_sid != sid and len(srv.model.calls) == 3  # the replayed history cost no model call
     replayed = srv.stored(new_sid)
     assert replayed[:3] == [("candidate", "Hi Priya."), ("interviewer", welcome), ("candidate", "I sell robots, actually.")]
-    assert replayed[3][1] == forked.parse().choices[0].message.content and replayed[3][1].startswith("Why Pittsburgh?")
-    assert srv.stored(sid)[-1][1].startswith("What was your quota?")
+    assert replayed[3][1] == forked.parse().choices[0].message.content and replayed[3][1].startswith("Robots, noted.")
+    assert srv.stored(sid)[-1][1].startswith("Conveyors are a solid market.")
 
 
 def test_openai_streaming_chunks_and_errors(live):
-    srv = live("Thanks for coming in. Where are you based?")
+    srv = live("Thanks for coming in. Glad you made it.")
     client = openai.OpenAI(base_url=srv.url + "/v1", api_key="unused", max_retries=0)
     stream = client.chat.completions.create(model="hiring-manager/lumen-freight", stream=True,
                                             stream_options={"include_usage": True},
                                             messages=[{"role": "user", "content": [{"type": "text", "text": "Hi!"}]}])
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text.startswith("Thanks for coming in. Where are you based?") and srv.stored(
+    assert text.startswith("Thanks for coming in. Glad you made it.") and srv.stored(
         srv.app.store.list_sessions()[0]["id"])[-1] == ("interviewer", text)
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"

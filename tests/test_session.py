@@ -178,14 +178,32 @@ def test_figures_from_the_pack_or_the_candidate_pass(make_app):
 ])
 def test_figures_split_across_tokens_are_judged_whole(pieces, cut):
     # Qwen streams digits one token at a time: "4" of "420" must not look like an invented "4"
-    from agent.interviewer import Plan, Reply, TurnContext, _GuardedStream, _invented_figures
+    from agent.interviewer import Reply, TurnContext, _invented_figures
+    from agent.replystream import GuardedStream
     from agent.packs import parse_pack
     from tests.conftest import ROOT
 
     pack = parse_pack(ROOT / "knowledge" / "companies" / "northwind-robotics.md")
     ctx = TurnContext(pack, "screen", "realistic", [{"role": "candidate", "text": "How big is the team?"}])
     result = Reply()
-    shown = "".join(_GuardedStream(iter(pieces), pack.interviewer.name, Plan("answer", "", "Next?"), result,
-                                   _invented_figures(ctx)))
+    shown = "".join(GuardedStream(iter(pieces), pack.interviewer.name, "Next?", result, _invented_figures(ctx)))
     assert shown == result.text
     assert (result.text == "") is cut and ("guard" in result.meta) is cut
+
+
+def test_the_models_own_question_is_dropped_before_the_planned_one(make_app):
+    # one question per turn: the manager's planned one, not a second one the model made up
+    app, model = make_app("That's impressive. How did you do it? And why now?")
+    sid = app.start("northwind-robotics")
+    text = app.reply(sid, "Hi Priya, I led 40 go-lives last year.")
+    assert text == "That's impressive. So, tell me a bit about yourself."
+    meta = app.store.turns(sid)[-1]["meta"]
+    assert meta["own_question_dropped"] is True and "guard" not in meta
+
+
+def test_a_reaction_cut_by_the_token_cap_keeps_only_whole_sentences(make_app, settings):
+    cap = settings.reply_tokens // 3  # a reaction's cap; the model stopped there mid-sentence
+    app, model = make_app("Good start. " + " ".join(["and"] * cap))
+    sid = app.start("northwind-robotics")
+    assert app.reply(sid, "Hi Priya.") == "Good start. So, tell me a bit about yourself."
+    assert model.calls[0].kwargs["max_tokens"] == cap

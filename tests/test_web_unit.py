@@ -133,8 +133,8 @@ def test_start_stores_key_points_and_opens_the_interview(make_app):
 
 
 def test_send_stores_the_turn_and_streams_the_reply(make_app):
-    reply = ("Nice to meet you. Before we start, I should say we have had a lot of applicants for this role, "
-             "so I will be direct. What do you actually know about how we sell, and why would you fit here?")
+    reply = ("Nice to meet you. Before we start, I should say we have had a lot of applicants for this role. "
+             "So I will be direct. I care most about how you sell. Fit matters here too.")
     app, model = make_app(reply)
     flow = Flow(app)
     sid = flow.start("northwind-robotics", "", "screen", "realistic", "")[0]
