@@ -39,8 +39,9 @@ def run(quick: bool = False, turns: int | None = None, out_dir: Path | None = No
         "turn_s_median": round(median([r["turn_s"] for r in rows]), 3),
         "turns_measured": len(rows), "quick": quick, "machine": machine, "turns": rows,
         "method": "first_token_*: wall time from calling Pitchroom.say to its first non-empty piece (includes "
-                  "retrieval, prompt building, the SQLite write of the candidate line and the guard's "
-                  "48-character hold-back); model_first_token_*: Usage.first_token_s at the model boundary",
+                  "retrieval, prompt building, the SQLite write of the candidate line and the guard's hold-back: "
+                  "a whole first sentence before a planned question, else 48 characters); "
+                  "model_first_token_*: Usage.first_token_s at the model boundary",
     }
     write_result(NAME, result, f"first_token_p50_s={result['first_token_p50_s']:.2f} "
                  f"first_token_p95_s={result['first_token_p95_s']:.2f} (user-visible, {len(rows)} turns; "
