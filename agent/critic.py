@@ -114,7 +114,9 @@ class Critic:
         return Critique(
             session_id=export.id, company_id=pack.id, sales_call=verdict, score=score, criteria=results,
             claims=ctx.claims, tone=tones, key_points=checks, next_time=self._next_time(results, weights),
-            rubric_version=str(self.rubric.get("version", "")), prompt_version=self.prompt.tag,
+            # the rules' phrase signals are part of the rubric as applied: a change to either is a new version
+            rubric_version=f"{self.rubric.get('version', '')}+signals.{notes.load('signals').get('version', '')}",
+            prompt_version=self.prompt.tag,
             model=self.model_used or "rules only")
 
     def _next_time(self, results: list[CriterionResult], weights: dict[str, int]) -> list[str]:

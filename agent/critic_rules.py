@@ -176,7 +176,7 @@ def _concrete_turn(ctx: Context, line: Line) -> bool:
 
 
 def value_to_employer(ctx: Context) -> Verdict:
-    giving = [ln for ln in _with(ctx, "employer") if not hit("hard_sell", ln.text)]
+    giving = [ln for ln in _with(ctx, "employer") if not hit("hard_sell", ln.text) and "?" not in ln.text]
     taking = _with(ctx, "self_focus") + _with(ctx, "compensation")
     if len(giving) >= 2 and len(giving) >= 2 * len(taking):
         return Verdict(True, [ln.quote() for ln in giving[:3]], "Kept the talk on what they would do for the employer.")
@@ -203,8 +203,8 @@ def objection_handling(ctx: Context) -> Verdict:
 
 def rapport(ctx: Context) -> Verdict:
     terms = _background_terms(ctx.facts)
-    common = [ln for ln in ctx.lines if any(t in ln.text.lower() for t in terms)]
-    invented = [ln for ln in ctx.lines if hit("interviewer_ref", ln.text) and not any(t in ln.text.lower() for t in terms)]
+    common = [ln for ln in ctx.lines if _mentions(ln.text, terms)]
+    invented = [ln for ln in ctx.lines if hit("interviewer_ref", ln.text) and not _mentions(ln.text, terms)]
     flattery = _with(ctx, "flattery")
     if invented:
         return Verdict(False, [ln.quote() for ln in invented[:2]], "Claimed common ground the interviewer's profile does not show.")
@@ -222,12 +222,23 @@ def _background_terms(facts: PackFacts) -> set[str]:
     names |= {" ".join(n.split()[:2]) for n in names if len(n.split()) > 2}
     words = {w for w in re.findall(r"[a-z]{5,}", bg.lower()) if w in _HOBBY_WORDS}
     body = "\n".join(s.text for s in facts.pack.sections).lower()
-    return {t for t in names | words if len(t) > 3 and t not in body and t not in facts.company_words}
+    return {t for t in names | words if len(t) > 2 and t not in body and t not in facts.company_words}
+
+
+def _mentions(text: str, terms: set[str]) -> bool:
+    """True when the text names a term: names as written, single words by stem (`nurse` meets `nursing`)."""
+    low = text.lower()
+    stems = {_stem(w) for w in re.findall(r"[a-z]+", low)}
+    return any(t in low if " " in t else _stem(t) in stems for t in terms)
+
+
+def _stem(word: str) -> str:
+    return re.sub(r"(ing|es|e|s)$", "", word) if len(word) > 4 else word
 
 
 _HOBBY_WORDS = {"marathon", "marathons", "mandolin", "bluegrass", "hockey", "goalie", "motorcycles", "motorcycle",
                 "cycling", "climbing", "sailing", "chess", "running", "triathlon", "guitar", "baking", "spanish",
-                "nursing", "engineering", "buckeyes", "rowing", "soccer", "football", "skiing", "fishing", "golf"}
+                "nursing", "nurse", "icu", "paramedic", "teacher", "army", "navy", "veteran", "engineering", "buckeyes", "rowing", "soccer", "football", "skiing", "fishing", "golf"}
 
 
 def tone_of(lines: list[Line]) -> tuple[str, list[Quote]]:
@@ -259,8 +270,10 @@ def company_research(ctx: Context) -> Verdict:
     if wrong:
         return Verdict(False, [c.quote for c in wrong[:3]], "Stated company facts the research pack contradicts.")
     right = [c for c in ctx.claims if c.status == "supported"]
-    tied = [c for c in right if any(hit("employer", ln.text) for ln in ctx.lines
-                                    if (ln.round, ln.turn) == (c.quote.round, c.quote.turn))]
+    # The tie is a statement of what the candidate would do; a question ("could I tell you...?") is not one.
+    tied = [c for c in right if any(
+        hit("employer", ln.text) and "?" not in ln.text for ln in ctx.lines
+        if (ln.round, ln.turn) == (c.quote.round, c.quote.turn))]
     if tied:
         return Verdict(True, [c.quote for c in tied[:3]], "Used accurate company facts and tied them to their contribution.")
     if right:

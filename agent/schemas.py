@@ -65,7 +65,8 @@ class Critique(BaseModel):
     tone: list[RoundTone] = Field(default_factory=list, description="Tone per round (multi-round sessions).")
     key_points: list[KeyPointCheck] = Field(default_factory=list, description="The candidate's own planned points.")
     next_time: list[str] = Field(description="The three changes that would help most, most important first.")
-    rubric_version: str = Field("", description="Version of knowledge/rubric.yaml used.")
+    rubric_version: str = Field("", description="Versions of knowledge/rubric.yaml and knowledge/signals.yaml "
+                                                "used, e.g. `1+signals.2`.")
     prompt_version: str = Field("", description="Version tag of prompts/critic.yaml used.")
     model: str = Field("", description="Model used for the model-judged parts.")
 

@@ -170,3 +170,33 @@ def test_the_candidates_own_record_is_not_a_company_claim():
     result, _ = critique(export, *([{"answer": True, "quote": ""}] * 12))
     assert [(c.quote.turn, c.status) for c in result.claims] == [(3, "supported")]
     assert "$86 million" in result.claims[0].passage  # the passage that states the matched detail
+
+
+def test_common_ground_from_the_interviewers_profile_counts_in_other_words():
+    # Marcus Delgado's profile says he worked as an ICU nurse; "nurse" meets "nursing" by stem
+    export = export_of(["I read that you started out as an ICU nurse; I made the same jump from the emergency room."],
+                       company="harborline-health")
+    result, _ = critique(export, *([{"answer": True, "quote": ""}] * 12))
+    assert result.criterion("rapport").passed is True
+    invented = export_of(["I read that you were a paramedic before moving into health IT."], company="harborline-health")
+    result, _ = critique(invented, *([{"answer": True, "quote": ""}] * 12))
+    assert result.criterion("rapport").passed is False and "does not show" in result.criterion("rapport").reason
+
+
+def test_a_question_is_not_a_tie_to_the_candidates_value():
+    # an accurate fact, but the only "I could ..." is inside a closing question: research, not value
+    line = ("With the Monterrey office you opened in January 2026, how will the territory split? "
+            "Is there anything else I could tell you that would help?")
+    result, _ = critique(export_of([line]), *([{"answer": False, "quote": ""}] * 12))
+    assert result.criterion("company_research").passed is False
+    assert "never tied" in result.criterion("company_research").reason
+
+
+@pytest.mark.parametrize("kind, line", [
+    ("closing", "What does the timeline look like from here, and would it be all right if I checked in by email?"),
+    ("follow_up", "I'll email you a thank-you tonight and follow up once by email after your date."),
+    ("needs_discovery", "What would you want to see from this person at the 90-day check-in?"),
+])
+def test_plain_wordings_of_closing_follow_up_and_discovery_are_recognised(kind, line):
+    result, _ = critique(export_of(["Hello.", "I sell robots.", "Fine.", line]), *([{"answer": False, "quote": ""}] * 12))
+    assert result.criterion(kind).passed is True, result.criterion(kind).reason
