@@ -82,9 +82,8 @@ class Interviewer:
 
     def _doubt(self, ctx: TurnContext, text: str, n: int) -> str | None:
         """A doubt the candidate's words open, or at `tough` one the manager raises anyway."""
-        low = text.lower()
         for doubt, triggers in self.prompt.data["doubt_triggers"].items():
-            if doubt not in ctx.raised_doubts and doubt in ctx.doubt_questions and any(t in low for t in triggers):
+            if doubt not in ctx.raised_doubts and doubt in ctx.doubt_questions and _says(text, triggers):
                 return doubt
         if ctx.difficulty == "tough" and n % 2 == 1:
             return next((d for d in self.prompt.data["tough_doubts"]
@@ -165,6 +164,11 @@ def _invented_figures(ctx: TurnContext) -> Callable[[str], list[str]]:
 
     facts, echo = PackIndex(ctx.pack), "\n".join([ctx.earlier] + [t["text"] for t in ctx.history])
     return lambda text: invented_numbers(text, facts, echo)
+
+
+def _says(text: str, phrases: list[str]) -> bool:
+    """True when the text contains one of the phrases as whole words."""
+    return bool(re.search(r"\b(?:" + "|".join(phrases) + r")\b", text, re.I))
 
 
 def answerable(pack: Pack, question: str, hits: list) -> bool:

@@ -119,6 +119,16 @@ def test_doubt_raised_when_candidate_opens_it(make_app):
     assert stored["text"] == "Hmm. If you were doing so well there, why did you leave?"  # from notes/doubts.yaml
 
 
+@pytest.mark.parametrize("line", ["Most of my pay was in equity, and your agenda matches mine.",
+                                  "I have been looking forward to this conversation."])
+def test_a_trigger_inside_another_word_raises_no_doubt(make_app, line):
+    # "quit" in "equity", "your age" in "your agenda": triggers are matched as whole words
+    app, model = make_app("Hi.", "Noted.")
+    sid = app.start("northwind-robotics")
+    say_all(app, sid, ["Hello.", line])
+    assert app.store.turns(sid)[-1]["meta"]["doubt"] is None
+
+
 def test_later_round_knows_earlier_rounds_and_ended_sessions_refuse(make_app):
     app, model = make_app("Hi.", "Welcome back.")
     sid = app.start("northwind-robotics")
