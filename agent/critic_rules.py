@@ -238,7 +238,8 @@ def _stem(word: str) -> str:
 
 _HOBBY_WORDS = {"marathon", "marathons", "mandolin", "bluegrass", "hockey", "goalie", "motorcycles", "motorcycle",
                 "cycling", "climbing", "sailing", "chess", "running", "triathlon", "guitar", "baking", "spanish",
-                "nursing", "nurse", "icu", "paramedic", "teacher", "army", "navy", "veteran", "engineering", "buckeyes", "rowing", "soccer", "football", "skiing", "fishing", "golf"}
+                "nursing", "nurse", "icu", "paramedic", "teacher", "army", "navy", "veteran", "engineering",
+                "buckeyes", "rowing", "soccer", "football", "skiing", "fishing", "golf"}
 
 
 def tone_of(lines: list[Line]) -> tuple[str, list[Quote]]:

@@ -111,7 +111,7 @@ def has_role_line(text: str) -> bool:
     return bool(_ROLE_LINE.search(text))
 
 
-def cut_sentences(text: str, bad: Callable[[str], list[str]]) -> str:
+def cut_sentences(text: str, bad: Callable[[str], object]) -> str:
     """Keep the sentences before the first one `bad` objects to."""
     kept = []
     for sentence in re.split(r"(?<=[.!?])\s+", text):

@@ -64,7 +64,7 @@ class GuardedStream:
         if self.invented(text if final else _TRAILING_NUMBER.sub("", text)):
             return guard.cut_sentences(text, self.invented), "cut a figure the research does not state"
         if self.question and "?" in text:
-            return guard.cut_sentences(text, _asks), OWN_QUESTION
+            return guard.cut_sentences(text, lambda sentence: "?" in sentence), OWN_QUESTION
         if self.question and truncated:  # the token cap ended it mid-sentence: keep the finished sentences
             return self._ready(text + " "), None
         return text, "cut a line written for the other side" if guard.has_role_line(raw) else None
@@ -74,7 +74,3 @@ class GuardedStream:
             self.result.meta["own_question_dropped"] = True  # normal trimming, not a guard event
         elif why:
             self.result.meta["guard"] = why
-
-
-def _asks(sentence: str) -> list[str]:
-    return ["?"] if "?" in sentence else []

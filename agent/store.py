@@ -64,6 +64,15 @@ critiques = Table(
     Column("body", JSON, nullable=False),
 )
 
+# Conversations carried by a client's own message list (the OpenAI-compatible API): a digest of the
+# messages so far -> the session that holds exactly those turns.
+threads = Table(
+    "api_threads", META,
+    Column("digest", String(64), primary_key=True),
+    Column("session_id", String(32), nullable=False),
+    Column("at", String(40), nullable=False),
+)
+
 
 def now() -> str:
     """UTC timestamp in ISO 8601."""
@@ -183,6 +192,20 @@ class Store:
             row = c.execute(select(critiques).where(critiques.c.session_id == sid)
                             .order_by(critiques.c.id.desc())).mappings().first()
         return dict(row) if row else None
+
+    def thread_session(self, digest: str) -> str | None:
+        """The session a client's conversation digest points at, if any."""
+        with self.engine.connect() as c:
+            return c.execute(select(threads.c.session_id).where(threads.c.digest == digest)).scalar()
+
+    def link_thread(self, digest: str, sid: str) -> None:
+        """Point a conversation digest at a session (the newest one wins)."""
+        try:
+            with self.engine.begin() as c:
+                c.execute(threads.insert().values(digest=digest, session_id=sid, at=now()))
+        except IntegrityError:  # the same history was answered before
+            with self.engine.begin() as c:
+                c.execute(update(threads).where(threads.c.digest == digest).values(session_id=sid, at=now()))
 
 
 def _migrate(engine) -> None:

@@ -76,7 +76,7 @@ def _lifespan(pitchroom: Pitchroom, warm_model: bool):
 
 def _warm(pitchroom: Pitchroom) -> None:
     """Open the database and Chroma once, before requests race to do it."""
-    api_openai.ensure_tables(pitchroom)
+    pitchroom.store  # noqa: B018 - creates the tables
     pitchroom.knowledge  # noqa: B018 - opening is the point
 
 

@@ -5,13 +5,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.packs import MAX_PACK_BYTES, Interviewer, Section
+from agent.config import DIFFICULTIES, ROUNDS, Settings
+from agent.packs import ID_RE, MAX_PACK_BYTES, Interviewer, Section
 
-PACK_ID = r"^[a-z0-9][a-z0-9-]{0,80}$"  # the pack id rule of agent/packs.py: never a path
+PACK_ID = ID_RE.pattern  # the pack id rule of agent/packs.py: never a path
 SESSION_ID = r"^[0-9a-f]{32}$"
 NOT_BLANK = r"\S"
-Round = Literal["screen", "second", "final"]
-Difficulty = Literal["friendly", "realistic", "tough"]
+Round = Literal[ROUNDS]
+Difficulty = Literal[DIFFICULTIES]
+MAX_MESSAGE_CHARS = Settings.model_fields["max_message_chars"].default
 
 
 class Strict(BaseModel):
@@ -132,7 +134,8 @@ class RoundCreate(Strict):
 class MessageIn(Strict):
     """A candidate line."""
 
-    text: str = Field(pattern=NOT_BLANK, max_length=4000, description="What the candidate says.")
+    text: str = Field(pattern=NOT_BLANK, max_length=MAX_MESSAGE_CHARS,
+                      description="What the candidate says.")
     stream: bool = Field(False, description="Reply as Server-Sent Events (also when Accept: text/event-stream).")
 
 

@@ -4,7 +4,7 @@ Model names: `hiring-manager/<pack-id>`, optionally `/<round>` and `/<difficulty
 `hiring-manager/northwind-robotics/second/tough` (defaults: screen, realistic).
 
 The conversation state is carried by the client's messages. The server keeps each conversation
-as a stored session: a thread table maps a digest of the messages so far to the session holding
+as a stored session: a thread table (`api_threads` in agent/store.py) maps a digest of the messages so far to the session holding
 exactly those turns, so a client that sends its history back continues the same session. Any
 other history (edited, regenerated, new) starts a session and replays the client's earlier turns
 into the store without calling the model. System and developer messages are never instructions:
@@ -22,13 +22,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path as PathParam, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import Column, MetaData, String, Table, select, update
-from sqlalchemy.exc import IntegrityError
 
 from agent.config import DIFFICULTIES, ROUNDS
 from agent.errors import InputRejected, NotFound, PitchroomError
 from agent.packs import ID_RE
-from agent.store import now
 from ui.api_errors import GENERIC_500, error_json, log, responses
 from ui.api_routes import Facade
 from ui.api_talk import Gate
@@ -36,8 +33,6 @@ from ui.api_talk import Gate
 router = APIRouter(prefix="/v1", tags=["openai"])
 PREFIX = "hiring-manager/"
 MAX_MESSAGES = 400
-threads = Table("api_threads", MetaData(), Column("digest", String(64), primary_key=True),
-                Column("session_id", String(32), nullable=False), Column("at", String(40), nullable=False))
 
 
 class ModelCard(BaseModel):
@@ -191,8 +186,7 @@ def _stored(app, sid: str) -> list[tuple[str, str]] | None:
 def resolve_session(app, model: str, turns: list[tuple[str, str]]) -> str:
     """The session that holds exactly the client's earlier turns; a new one (replayed) if none does."""
     prior = turns[:-1]
-    with app.store.engine.connect() as c:
-        sid = c.execute(select(threads.c.session_id).where(threads.c.digest == digest(model, prior))).scalar()
+    sid = app.store.thread_session(digest(model, prior))
     if sid and _stored(app, sid) == prior:
         return sid
     pack_id, round_name, difficulty = parse_model(model, app.packs.ids())
@@ -204,13 +198,7 @@ def resolve_session(app, model: str, turns: list[tuple[str, str]]) -> str:
 
 def remember(app, model: str, turns: list[tuple[str, str]], sid: str) -> None:
     """Map 'these turns' to the session, so the client's next request continues it."""
-    key = digest(model, turns)
-    try:
-        with app.store.engine.begin() as c:
-            c.execute(threads.insert().values(digest=key, session_id=sid, at=now()))
-    except IntegrityError:  # the same history was answered before: point it at the newest session
-        with app.store.engine.begin() as c:
-            c.execute(update(threads).where(threads.c.digest == key).values(session_id=sid, at=now()))
+    app.store.link_thread(digest(model, turns), sid)
 
 
 def _usage(app, sid: str) -> CompletionUsage:
@@ -272,9 +260,4 @@ def _chunks(app, model_gate, model: str, turns, sid: str, cid: str, created: int
         log.exception("Unhandled error while streaming a chat completion for session %s", sid)
         yield f"data: {json.dumps(error_json('internal_error', GENERIC_500))}\n\n"
     yield "data: [DONE]\n\n"
-
-
-def ensure_tables(app) -> None:
-    """Create the thread table in the session database (idempotent)."""
-    threads.create(app.store.engine, checkfirst=True)
 

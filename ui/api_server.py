@@ -1,18 +1,12 @@
 """Run an ASGI app with uvicorn in a background thread on a loopback port (tests and benchmarks)."""
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
 import uvicorn
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from agent.local_model import free_port
 
 
 class BackgroundServer:
