@@ -17,6 +17,8 @@ these they this those through under until very want was were what when where whi
 will with would your yours you company team role work working job really thing things tell know plan plans
 many biggest best good great going think look looks make kind sort lot right now today year""".split())
 CHUNK_WORDS = 40  # one or two sentences: a small model uses a short, precise fact; a long chunk it ignores
+CHUNK_CHARS = CHUNK_WORDS * 6  # the splitter counts characters: about six per English word
+INGEST_BATCH = 256  # chunks per Chroma add: bounds one embedding call's memory
 
 
 @dataclass
@@ -40,7 +42,7 @@ def chunk_pack(pack: Pack) -> list[Chunk]:
     """Split each section into paragraph-aligned chunks of about CHUNK_WORDS words."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_WORDS * 6, chunk_overlap=0,
+    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_CHARS, chunk_overlap=0,
                                               separators=["\n\n", "\n", ". ", " "])
     chunks = []
     for section in pack.sections:
@@ -69,8 +71,8 @@ class KnowledgeBase:
         stale = sorted(have - chunks.keys())
         if stale:
             self.collection.delete(ids=stale)
-        for start in range(0, len(new), 256):
-            batch = new[start:start + 256]
+        for start in range(0, len(new), INGEST_BATCH):
+            batch = new[start:start + INGEST_BATCH]
             self.collection.add(ids=[c.id for c in batch], documents=[c.text for c in batch],
                                 metadatas=[{"pack_id": c.pack_id, "section": c.section} for c in batch])
         return {"added": len(new), "removed": len(stale), "kept": len(chunks) - len(new)}
@@ -115,7 +117,7 @@ def _client(settings: Settings):
     if not settings.chroma_host:
         return chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
     try:
-        _probe(settings.chroma_host, settings.chroma_port)
+        probe(settings.chroma_host, settings.chroma_port)
         client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         client.heartbeat()
         return client
@@ -125,7 +127,7 @@ def _client(settings: Settings):
                          "to use embedded Chroma.") from exc
 
 
-def _probe(host: str, port: int, timeout: float = 5.0) -> None:
+def probe(host: str, port: int, timeout: float = 5.0) -> None:
     """Fail fast when the server does not answer: chromadb's HTTP client waits forever (timeout=None)."""
     import urllib.request
 

@@ -15,7 +15,6 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,13 @@ import numpy as np
 
 from agent.config import ROOT, Settings
 from agent.errors import StoreError
+from agent.knowledge import CHUNK_CHARS, INGEST_BATCH
 from bench.common import CANDIDATE_LINES, bench_settings, machine_info, percentile, temp_dir, write_result
 
 NAME = "retrieval"
 SIZES = (1_000, 10_000, 100_000)
 QUICK_SIZES = (1_000, 10_000)
 PACKS = 50  # chunks are spread over this many pack ids; a query searches one pack, as retrieve() does
-BATCH = 256  # KnowledgeBase.ingest's batch size
 
 
 def run(quick: bool = False, sizes: tuple[int, ...] | None = None, queries: int = 100,
@@ -47,7 +46,7 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, queries: int 
         "ingest_chunks_per_s": {f"{r['mode']}/{r['chunks']}": r["ingest_chunks_per_s"] for r in rows},
         "largest_size": max(sizes), "rows": rows, "quick": quick, "machine": machine_info("minilm-l6-int8 (ONNX)"),
         "method": f"{queries} queries per row through KnowledgeBase.retrieve (k=3, one pack of {PACKS}); ingest in "
-                  f"batches of {BATCH}; rows with embeddings_precomputed=true pass cached embeddings to Chroma",
+                  f"batches of {INGEST_BATCH}; rows with embeddings_precomputed=true pass cached embeddings to Chroma",
     }
     e, s = largest.get("embedded"), largest.get("server")
     parts = [f"{m} p50/p95 {r['query_p50_ms']:.1f}/{r['query_p95_ms']:.1f} ms" for m, r in (("embedded", e),
@@ -59,13 +58,11 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, queries: int 
 
 def corpus(n: int) -> list[str]:
     """n distinct chunks shaped like chunk_pack's: two real pack sentences, cut at its character limit."""
-    from agent.knowledge import CHUNK_WORDS
-
     sentences = [s for p in sorted((ROOT / "knowledge/companies").glob("*.md"))
                  for s in re.split(r"(?<=[.!?])\s+", p.read_text(encoding="utf-8").split("\n---\n", 1)[-1])
                  if len(s.split()) > 5 and not s.startswith("#")]
     rng = random.Random(7)
-    return [(f"Company {i % 997} note {i}: " + " ".join(rng.sample(sentences, 2)))[:CHUNK_WORDS * 6] for i in range(n)]
+    return [(f"Company {i % 997} note {i}: " + " ".join(rng.sample(sentences, 2)))[:CHUNK_CHARS] for i in range(n)]
 
 
 def cached_embeddings(texts: list[str], block: int = 5_000) -> np.ndarray:
@@ -111,12 +108,12 @@ def _measure(mode: str, n: int, texts: list[str], vectors: np.ndarray | None, qu
 
 def _ingest(kb, texts: list[str], vectors: np.ndarray | None) -> float:
     start = time.perf_counter()
-    for i in range(0, len(texts), BATCH):
-        batch = {"ids": [f"c{j}" for j in range(i, min(i + BATCH, len(texts)))], "documents": texts[i:i + BATCH],
-                 "metadatas": [{"pack_id": f"pack-{j % PACKS}", "section": "bench"}
-                               for j in range(i, min(i + BATCH, len(texts)))]}
+    for i in range(0, len(texts), INGEST_BATCH):
+        ids = range(i, min(i + INGEST_BATCH, len(texts)))
+        batch = {"ids": [f"c{j}" for j in ids], "documents": texts[i:i + INGEST_BATCH],
+                 "metadatas": [{"pack_id": f"pack-{j % PACKS}", "section": "bench"} for j in ids]}
         if vectors is not None:
-            batch["embeddings"] = vectors[i:i + BATCH]
+            batch["embeddings"] = vectors[i:i + INGEST_BATCH]
         kb.collection.add(**batch)
     return time.perf_counter() - start
 
@@ -139,6 +136,7 @@ class ChromaServer:
         self.path, self.port, self.proc = path, 0, None
 
     def start(self, timeout: float = 60) -> str:
+        from agent.knowledge import probe
         from agent.local_model import free_port
 
         self.port = free_port()
@@ -148,8 +146,8 @@ class ChromaServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=2):
-                    return "127.0.0.1"
+                probe("127.0.0.1", self.port, timeout=2)
+                return "127.0.0.1"
             except OSError:
                 if self.proc.poll() is not None:
                     raise StoreError(f"chroma run exited with code {self.proc.returncode}; try `chroma run` by hand.")

@@ -156,11 +156,7 @@ def _stats(values: list[float]) -> dict[str, float]:
 class LocalServe:
     """`pitchroom serve` in a subprocess on a free loopback port, over a scratch data folder."""
 
-    # Starts the server with the embedded model's RAM prompt cache off (see --no-prompt-cache).
-    NO_CACHE = ("import sys, agent.local_model as lm; lm.LocalServer.__init__.__kwdefaults__['cache'] = False; "
-                "from agent.cli import main; sys.exit(main(sys.argv[1:]))")
-
-    def __init__(self, quick: bool, prompt_cache: bool = True) -> None:
+    def __init__(self, quick: bool) -> None:
         self.tmp = tempfile.TemporaryDirectory(prefix="pitchroom-load-")
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("PITCHROOM_API_KEY", "PITCHROOM_DATABASE_URL")}
@@ -169,8 +165,7 @@ class LocalServe:
             env["PITCHROOM_LOCAL_MODEL"] = str(local_model_path(quick))  # reuse the assembled model file
         self.log = Path(self.tmp.name) / "serve.log"
         with self.log.open("wb") as out:
-            launcher = ["-m", "agent.cli"] if prompt_cache else ["-c", self.NO_CACHE]
-            self.proc = subprocess.Popen([sys.executable, *launcher, "serve", "--host", "127.0.0.1",
+            self.proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--host", "127.0.0.1",
                                           "--port", str(self.port)], env=env, stdout=out, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -210,18 +205,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--turns", type=int, default=5, choices=range(1, 51), metavar="1..50")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds for the whole run (hard bound)")
     p.add_argument("--quick", action="store_true", help="start the server on SmolLM2-135M")
-    p.add_argument("--no-prompt-cache", action="store_true",
-                   help="start the embedded model without its RAM prompt cache (it outgrows memory under load)")
     p.add_argument("--out", default="load_api", help="result name under bench/results/")
     args = p.parse_args(argv)
     if args.url and not is_loopback(urlparse(args.url).hostname or ""):
         print(f"Refusing {args.url}: the load script only targets loopback servers.", file=sys.stderr)
         return 2
-    server = None if args.url else LocalServe(args.quick, not args.no_prompt_cache).wait()
+    server = None if args.url else LocalServe(args.quick).wait()
     result: dict = {}
     try:
         result = load(args.url or server.url, args.key, args.sessions, args.turns, args.timeout)
-        result["server_prompt_cache"] = "external" if args.url else ("off" if args.no_prompt_cache else "default")
+        # the embedded server never runs llama.cpp's RAM prompt cache (agent/local_model.py says why)
+        result["server_prompt_cache"] = "external" if args.url else "off"
     finally:
         if server:
             server.stop(keep_logs=not result or bool(result["failed_requests"] or result["lost_turns"]))
