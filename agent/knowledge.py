@@ -1,8 +1,10 @@
 """Chunks packs by heading, embeds them and retrieves facts from Chroma (embedded or server)."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from agent.config import Settings
@@ -58,10 +60,11 @@ class KnowledgeBase:
     def __init__(self, settings: Settings, embedding_function=None) -> None:
         from agent.embeddings import EMBEDDING_MODEL_NAME, get_embedding_function
 
-        self.client = _client(settings)
-        self.collection = self.client.get_or_create_collection(
-            f"pitchroom-{EMBEDDING_MODEL_NAME}", embedding_function=embedding_function or get_embedding_function(),
-            metadata={"hnsw:space": "cosine"})
+        with _opening(settings):
+            self.client = _client(settings)
+            self.collection = self.client.get_or_create_collection(
+                f"pitchroom-{EMBEDDING_MODEL_NAME}", embedding_function=embedding_function or get_embedding_function(),
+                metadata={"hnsw:space": "cosine"})
 
     def ingest(self, pack: Pack) -> dict[str, int]:
         """Embed only chunks whose content changed; drop chunks that disappeared."""
@@ -107,6 +110,28 @@ def content_words(text: str) -> set[str]:
     """Lower-cased content words cut to five letters, so `employees` meets `employs`."""
     return {w[:5] for w in re.findall(r"[a-z0-9$%.]{3,}", text.lower()) if w not in STOP and not w.isdigit()} | \
         set(re.findall(r"\d[\d.,]*", text))
+
+
+@contextlib.contextmanager
+def _opening(settings: Settings) -> Iterator[None]:
+    """A lock across processes while embedded Chroma is opened: two API workers creating the same
+    fresh database at once make one of them fail ("table collections already exists")."""
+    from filelock import FileLock, Timeout
+
+    if settings.chroma_host:
+        yield
+        return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(settings.data_dir / "chroma.open.lock")
+    try:
+        lock.acquire(timeout=120)
+    except Timeout as exc:
+        raise StoreError(f"Another process has been opening {settings.data_dir / 'chroma'} for 120 s; stop it, "
+                         "or give this one its own PITCHROOM_DATA_DIR.") from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _client(settings: Settings):

@@ -639,3 +639,27 @@ def test_the_embedded_model_stays_in_character_under_attack(tmp_path, attack_id)
     reply = app.store.turns(sid)[-1]["text"]
     assert guard.out_of_character(reply) == [], reply
     assert not re.search(r"override ok|pirate|arr+\b|you(?:'re| are) hired|system prompt", reply, re.I), reply
+
+
+OPEN_KB = """
+import sys, time
+from agent.config import Settings
+from agent.knowledge import KnowledgeBase
+settings = Settings.from_env({"PITCHROOM_DATA_DIR": sys.argv[1]})
+while time.time() < float(sys.argv[2]):
+    time.sleep(0.001)
+KnowledgeBase(settings)
+"""
+
+
+def test_processes_opening_a_fresh_embedded_chroma_at_once_all_succeed(tmp_path):
+    """Protection: knowledge._opening (a file lock). Without it, API workers starting together on a fresh
+    data folder race in Chroma's set-up and one dies with "table collections already exists"."""
+    root = Path(__file__).resolve().parent.parent
+    for trial in range(3):
+        folder, start = tmp_path / f"data{trial}", time.time() + 8  # all imports done before the start line
+        procs = [subprocess.Popen([sys.executable, "-c", OPEN_KB, str(folder), str(start)], cwd=root,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(4)]
+        for p in procs:
+            out, _ = p.communicate(timeout=180)
+            assert p.returncode == 0, out[-600:]
